@@ -1,0 +1,87 @@
+"""Automatic differentiation: backward(), grad() and the grad-mode switches."""
+from __future__ import annotations
+
+from .engine import run_backward
+from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .graph import Node
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck
+
+__all__ = ["backward", "grad", "no_grad", "enable_grad", "set_grad_enabled",
+           "is_grad_enabled", "Node", "gradcheck", "gradgradcheck", "GradcheckError"]
+
+
+def _as_list(value):
+    if value is None:
+        return None
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    return [value]
+
+
+def _initial_grads(op, outputs, grads):
+    """One gradient per output: given ones are checked, missing ones are 1 for scalars."""
+    grads = grads or [None] * len(outputs)
+    if len(grads) != len(outputs):
+        raise RuntimeError(f"{op}: got {len(grads)} gradients for {len(outputs)} outputs")
+    result = []
+    for i, (out, g) in enumerate(zip(outputs, grads)):
+        if not out._rg:
+            raise RuntimeError(f"{op}: element {i} of the outputs does not require grad and has "
+                               "no grad_fn: nothing it depends on requires grad")
+        if g is None:
+            if out._data.size != 1:
+                raise RuntimeError(
+                    f"{op}: grad can be implicitly created only for scalar outputs, but output "
+                    f"{i} has shape {tuple(out.shape)}; pass gradient= (e.g. torch.ones_like(out))")
+            g = type(out)._wrap(_ones_like(out._data))
+        else:
+            if not hasattr(g, "_data"):
+                from ..creation import tensor
+                g = tensor(g, dtype=out.dtype, device=out.device)
+            if g._data.shape != out._data.shape:
+                raise RuntimeError(f"{op}: gradient {i} has shape {tuple(g.shape)} but its "
+                                   f"output has shape {tuple(out.shape)}")
+        result.append(g)
+    return result
+
+
+def _ones_like(array):
+    from ..backend import xp_of
+    return xp_of(array).ones_like(array)
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
+    """Accumulate the gradients of `tensors` into the .grad of the leaves they depend on."""
+    outputs = _as_list(tensors)
+    grads = _initial_grads("backward", outputs, _as_list(grad_tensors))
+    inputs = _as_list(inputs)
+    if inputs is not None and not inputs:
+        raise RuntimeError("backward: 'inputs' was given but is empty")
+    run_backward(outputs, grads, retain_graph=create_graph if retain_graph is None else
+                 retain_graph, create_graph=create_graph, inputs=inputs)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+         allow_unused=False, materialize_grads=False):
+    """The gradients of `outputs` with respect to `inputs`, returned (nothing accumulates)."""
+    outputs_list = _as_list(outputs)
+    inputs_list = _as_list(inputs)
+    for i, t in enumerate(inputs_list):
+        if not t._rg:
+            raise RuntimeError(f"grad: input {i} does not require grad")
+    grads = _initial_grads("grad", outputs_list, _as_list(grad_outputs))
+    result = run_backward(outputs_list, grads, retain_graph=create_graph if retain_graph is None
+                          else retain_graph, create_graph=create_graph, inputs=inputs_list,
+                          capture=True)
+    for i, g in enumerate(result):
+        if g is None:
+            if materialize_grads:
+                from ..creation import zeros_like
+                result[i] = zeros_like(inputs_list[i])
+            elif not allow_unused:
+                raise RuntimeError(
+                    f"grad: input {i} was not used in the graph of the outputs; pass "
+                    "allow_unused=True to get None for it")
+        elif not create_graph:
+            result[i] = g.detach()
+    return tuple(result)

@@ -1,0 +1,216 @@
+"""Graph nodes: what an op records so that backward can run later.
+
+A node keeps edges to the nodes that produced its inputs (``next_functions``), the shapes and
+dtypes of its inputs (gradients are reduced and cast to match them), and only the tensors the
+op asked to save. Saved outputs are kept as arrays, not tensors, so a node never holds its
+own output: a graph is freed by reference counting as soon as its last tensor goes.
+"""
+from __future__ import annotations
+
+import itertools
+import weakref
+
+from ..dtypes import from_numpy_dtype
+from . import grad_mode
+
+_forward_counter = itertools.count()
+_NO_EDGE = (None, 0)
+
+
+class _SavedOutput:
+    """An op's own output, saved without a reference cycle (the node would own its output)."""
+
+    __slots__ = ("data", "counter", "output_nr")
+
+    def __init__(self, tensor):
+        if tensor._vc is None:
+            tensor._vc = [0]
+        self.data = tensor._data
+        self.counter = tensor._vc
+        self.output_nr = tensor._output_nr
+
+
+class Node:
+    """One recorded op. Subclasses define ``backward(self, *grad_outputs)``."""
+
+    __slots__ = ("next_functions", "_saved", "_versions", "_input_meta", "_output_meta",
+                 "_seq", "_scope", "__dict__", "__weakref__")
+
+    def name(self) -> str:
+        return type(self).__name__
+
+    def __repr__(self):
+        return f"<{self.name()} object at {id(self):#x}>"
+
+    @property
+    def needs_input_grad(self) -> tuple:
+        return tuple(edge[0] is not None for edge in self.next_functions)
+
+    @property
+    def saved_tensors(self) -> tuple:
+        """The saved values, each checked against in-place changes since it was saved."""
+        saved = self._saved
+        if saved is None:
+            raise RuntimeError(
+                f"{self.name()}: trying to backward through the graph a second time (or to read "
+                "saved tensors after they were freed). Its saved tensors were freed by the first "
+                "backward; pass retain_graph=True to the first backward() to keep them.")
+        out = []
+        for item, version in zip(saved, self._versions):
+            if version is None:  # not a tensor: nothing to check
+                out.append(item)
+                continue
+            if type(item) is _SavedOutput:
+                counter, tensor = item.counter, _unpack_output(self, item)
+            else:
+                counter, tensor = item._vc, item
+            current = counter[0] if counter else 0
+            if current != version:
+                raise RuntimeError(
+                    f"{self.name()}: a tensor it saved for backward (shape {tuple(tensor.shape)}, "
+                    f"{tensor.dtype.name}) was modified by an in-place operation: it is at version "
+                    f"{current}, but was saved at version {version}. Hint: make that in-place op "
+                    "out-of-place, or call .clone() before modifying the tensor.")
+            out.append(tensor)
+        return tuple(out)
+
+    def _release(self):
+        """Free saved tensors after backward (plain values such as scalars are kept)."""
+        if self._saved and any(v is not None for v in self._versions):
+            self._saved = None
+
+    def _apply(self, grads: list) -> list:
+        """Run backward and shape each input gradient like its input."""
+        if len(self._output_meta) > 1 and None in grads:  # outputs that got no gradient
+            grads = _materialize(grads, self._output_meta)
+        result = self.backward(*grads)
+        if type(result) is not tuple:
+            result = (result,)
+        if len(result) != len(self._input_meta):
+            raise RuntimeError(f"{self.name()}: backward returned {len(result)} gradients for "
+                               f"{len(self._input_meta)} inputs")
+        shaped = []
+        for g, meta, edge in zip(result, self._input_meta, self.next_functions):
+            if g is None or edge[0] is None:
+                shaped.append(None)
+                continue
+            shape, dtype = meta
+            if g._data.shape != shape:
+                g = g.sum_to_size(shape)
+            if g._data.dtype != dtype:
+                g = g.to(from_numpy_dtype(dtype))
+            shaped.append(g)
+        return shaped
+
+
+class AccumulateGrad(Node):
+    """The sink for a leaf tensor: adds the incoming gradient into ``variable.grad``."""
+
+    def __init__(self, variable):
+        self.variable = variable
+        self.next_functions = ()
+        self._saved = ()
+        self._versions = ()
+        self._input_meta = ()
+        self._output_meta = ((variable._data.shape, variable._data.dtype),)
+        self._seq = next(_forward_counter)
+        self._scope = ""
+
+    def accumulate(self, grad):
+        leaf = self.variable
+        if grad._data.shape != leaf._data.shape:
+            grad = grad.sum_to_size(leaf._data.shape)
+        if grad._data.dtype != leaf._data.dtype:
+            grad = grad.to(leaf.dtype)
+        if grad_mode.state.grad_enabled:  # create_graph: keep the gradient's own graph
+            leaf.grad = grad if leaf.grad is None else leaf.grad + grad
+        elif leaf.grad is None:
+            # A copy, so that in-place changes to .grad (clipping, zeroing) never reach a
+            # tensor the gradient shares memory with.
+            leaf.grad = type(grad)._wrap(grad._data.copy())
+        else:
+            leaf.grad._data += grad._data
+
+
+def accumulator_of(leaf) -> AccumulateGrad:
+    """The leaf's AccumulateGrad node; one per leaf while any graph uses it."""
+    ref = leaf._accumulator_ref
+    node = ref() if ref is not None else None
+    if node is None:
+        node = AccumulateGrad(leaf)
+        leaf._accumulator_ref = weakref.ref(node)
+    return node
+
+
+def record(node_cls, inputs, outputs, saved=()):
+    """Attach a new `node_cls` node to `outputs`, with edges to the tensors in `inputs`.
+
+    `inputs` may hold non-tensors (scalars) as None; `outputs` is a tensor or a tuple of them;
+    `saved` may mix input tensors, output tensors and plain values.
+    """
+    node = node_cls.__new__(node_cls)
+    edges = []
+    input_meta = []
+    for t in inputs:
+        if t is None:
+            edges.append(_NO_EDGE)
+            input_meta.append(None)
+            continue
+        input_meta.append((t._data.shape, t._data.dtype))
+        if not t._rg:
+            edges.append(_NO_EDGE)
+        elif t.grad_fn is not None:
+            edges.append((t.grad_fn, t._output_nr))
+        else:
+            edges.append((accumulator_of(t), 0))
+    node.next_functions = tuple(edges)
+    node._input_meta = tuple(input_meta)
+    node._seq = next(_forward_counter)
+    node._scope = scope[-1] if scope else ""
+
+    if type(outputs) is tuple:
+        for nr, out in enumerate(outputs):
+            out.grad_fn, out._output_nr, out._rg = node, nr, True
+        node._output_meta = tuple((o._data.shape, o._data.dtype) for o in outputs)
+    else:
+        outputs.grad_fn, outputs._rg = node, True
+        node._output_meta = ((outputs._data.shape, outputs._data.dtype),)
+        outputs = (outputs,)
+
+    if saved:
+        items, versions = [], []
+        for value in saved:
+            if not hasattr(value, "_data"):
+                items.append(value)
+                versions.append(None)
+            elif any(value is o for o in outputs):
+                items.append(_SavedOutput(value))
+                versions.append(value._vc[0])
+            else:
+                items.append(value)
+                versions.append(value._vc[0] if value._vc else 0)
+        node._saved, node._versions = tuple(items), tuple(versions)
+    else:
+        node._saved, node._versions = (), ()
+    return node
+
+
+# Qualified names of the nn.Modules currently running; nn.Module.__call__ pushes and pops.
+scope: list = []
+
+
+def _unpack_output(node, item):
+    from ..tensor import Tensor
+    t = Tensor._wrap(item.data)
+    t.grad_fn, t._output_nr, t._rg = node, item.output_nr, True
+    t._vc = item.counter
+    return t
+
+
+def _materialize(grads, output_meta):
+    """Zeros, on the device of the gradients that did arrive, for those that did not."""
+    from ..backend import xp_of
+    template = next(g for g in grads if g is not None)
+    xp = xp_of(template._data)
+    return [g if g is not None else type(template)._wrap(xp.zeros(shape, dtype))
+            for g, (shape, dtype) in zip(grads, output_meta)]

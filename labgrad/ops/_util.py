@@ -1,0 +1,130 @@
+"""What every op needs: operands as arrays, the grad-recording check, dims and error text."""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import dtypes as _dt
+from ..autograd import grad_mode
+from ..autograd.graph import record  # noqa: F401 - re-exported for the op modules
+from ..backend import xp_of  # noqa: F401 - re-exported for the op modules
+from ..tensor import Tensor, _wrap_dim
+
+_state = grad_mode.state
+_ndarray = np.ndarray
+_NUMBER_TYPES = (int, float, bool, np.number, np.bool_)
+
+
+def needs_grad(*tensors) -> bool:
+    """True when grad recording is on and some operand (None for a scalar) requires grad."""
+    if not _state.grad_enabled:
+        return False
+    for t in tensors:
+        if t is not None and t._rg:
+            return True
+    return False
+
+
+def shape_str(shape) -> str:
+    return str(tuple(shape))
+
+
+def describe(value) -> str:
+    """An operand in error messages: 'tensor of shape (2, 3), float32, cpu'."""
+    if isinstance(value, Tensor):
+        return f"tensor of shape {shape_str(value._data.shape)} ({value.dtype.name}, {value.device})"
+    return f"{type(value).__name__} {value!r}"
+
+
+def check_same_device(op, *tensors):
+    devices = [t.device for t in tensors if isinstance(t, Tensor)]
+    if any(d != devices[0] for d in devices):
+        listed = ", ".join(f"{describe(t)}" for t in tensors if isinstance(t, Tensor))
+        raise RuntimeError(f"{op}: expected all tensors on the same device, got {listed}. "
+                           "Move them with .to(device) first.")
+
+
+def broadcast_error(op, *shapes) -> RuntimeError:
+    """Explain which dimensions of `shapes` cannot be broadcast together."""
+    ndim = max(len(s) for s in shapes)
+    padded = [(1,) * (ndim - len(s)) + tuple(s) for s in shapes]
+    for axis in range(ndim):
+        sizes = {p[axis] for p in padded} - {1}
+        if len(sizes) > 1:
+            listed = " and ".join(str(p[axis]) for p in padded)
+            return RuntimeError(
+                f"{op}: shapes {' and '.join(shape_str(s) for s in shapes)} cannot be broadcast: "
+                f"dimension {axis - ndim} has sizes {listed} (each must match or be 1)")
+    return RuntimeError(f"{op}: shapes {' and '.join(shape_str(s) for s in shapes)} cannot be "
+                        "broadcast")
+
+
+def scalar_value(value):
+    """A NumPy scalar or single-element array as a plain Python number."""
+    return value.item() if isinstance(value, (np.generic, np.ndarray)) else value
+
+
+def binary_operands(op, input, other):
+    """Arrays for an elementwise binary op, promoted as PyTorch promotes.
+
+    Either side may be a Python number (at least one is a tensor). Returns the two arrays (or
+    number) and the two tensors (None for a number).
+    """
+    ta = input if isinstance(input, Tensor) else None
+    tb = other if isinstance(other, Tensor) else None
+    if ta is not None and tb is not None:
+        ad, bd = ta._data, tb._data
+        if ad.dtype != bd.dtype:
+            common = _dt.result_type(ta, tb).np
+            ad = ad if ad.dtype == common else ad.astype(common)
+            bd = bd if bd.dtype == common else bd.astype(common)
+        if type(ad) is not type(bd) or (type(ad) is not _ndarray and ad.device != bd.device):
+            check_same_device(op, ta, tb)
+        return ad, bd, ta, tb
+    if ta is None and tb is None:
+        raise TypeError(f"{op}: expected at least one tensor, got {describe(input)} and "
+                        f"{describe(other)}")
+    tensor, number = (ta, other) if ta is not None else (tb, input)
+    if not isinstance(number, _NUMBER_TYPES):
+        raise TypeError(f"{op}: unsupported operand {describe(number)} with {describe(tensor)}")
+    number = scalar_value(number)
+    data = tensor._data
+    kind = data.dtype.kind
+    if isinstance(number, float) and kind not in "fV" or (
+            isinstance(number, int) and not isinstance(number, bool) and kind == "b"):
+        data = data.astype(_dt.result_type(tensor, number).np)
+    if ta is not None:
+        return data, number, ta, None
+    return number, data, None, tb
+
+
+def normalize_dims(op, dim, ndim):
+    """`dim` (None, an int or a sequence) as a sorted tuple of non-negative axes."""
+    if dim is None:
+        return tuple(range(ndim))
+    if isinstance(dim, (int, np.integer)):
+        return (_wrap_dim(op, int(dim), ndim),)
+    axes = tuple(sorted(_wrap_dim(op, int(d), ndim) for d in dim))
+    if len(set(axes)) != len(axes):
+        raise RuntimeError(f"{op}: dim {tuple(dim)} names a dimension more than once")
+    return axes
+
+
+wrap_dim = _wrap_dim
+
+
+def float_data(t: Tensor):
+    """The tensor's array, as the default float type when it is integer or bool."""
+    data = t._data
+    if data.dtype.kind in "biu":
+        return data.astype(_dt.get_default_dtype().np)
+    return data
+
+
+def shape_args(op, size):
+    """Accept f(2, 3), f((2, 3)), f([2, 3]) and f(Size) alike."""
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = size[0]
+    try:
+        return tuple(int(s) for s in size)
+    except TypeError:
+        raise TypeError(f"{op}: expected a shape of ints, got {size!r}") from None
