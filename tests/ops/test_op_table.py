@@ -2,6 +2,8 @@
 (float64), second derivatives, and forward and gradients against PyTorch where installed."""
 from __future__ import annotations
 
+import importlib
+
 import numpy as np
 import pytest
 
@@ -14,7 +16,7 @@ from .op_cases import as_tuple, to_lib
 CASES = list(ELEMENTWISE)
 for _module in ("cases_reductions", "cases_shape", "cases_indexing", "cases_linalg"):
     try:
-        CASES += __import__(f"tests.ops.{_module}", fromlist=["CASES"]).CASES
+        CASES += importlib.import_module(f".{_module}", __package__).CASES
     except ModuleNotFoundError as error:
         if _module not in str(error):
             raise

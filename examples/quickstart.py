@@ -1,0 +1,22 @@
+"""Fit y = 3x - 2 with labgrad's autograd: the loop is PyTorch's, line for line."""
+import labgrad as torch
+
+torch.manual_seed(0)
+x = torch.linspace(-1, 1, 64).unsqueeze(1)
+y = 3 * x - 2 + 0.05 * torch.randn(64, 1)
+
+w = torch.zeros(1, 1, requires_grad=True)
+b = torch.zeros(1, requires_grad=True)
+for step in range(200):
+    loss = ((x @ w + b - y) ** 2).mean()
+    loss.backward()
+    with torch.no_grad():
+        w -= 0.1 * w.grad
+        b -= 0.1 * b.grad
+        w.grad.zero_()
+        b.grad.zero_()
+    if step % 50 == 0:
+        print(f"step {step:3d}  loss {loss.item():.4f}")
+
+print(f"learned w = {w.item():.3f} (true 3), b = {b.item():.3f} (true -2)")
+print("the graph of the last loss:", loss.grad_fn, "->", loss.grad_fn.next_functions)
