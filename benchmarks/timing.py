@@ -103,3 +103,23 @@ def compare(samplers: Mapping[str, Sampler], repeat: int) -> dict:
         for name in (names if r % 2 == 0 else names[::-1]):
             stats[name].samples.append(samplers[name]())
     return stats
+
+
+def resolve_torch(torch="auto"):
+    """PyTorch as the reference: "auto" imports it when installed; None means labgrad only."""
+    if torch != "auto":
+        return torch
+    try:
+        import torch as torch_module
+    except ImportError:
+        return None
+    return torch_module
+
+
+def paired_ratio(a: Stats, b: Stats) -> float:
+    """The median over repeats of a's sample / b's sample from the same repeat.
+
+    Samples of one repeat ran next to each other, so slow drifts in machine load cancel in
+    each ratio; a second opinion next to the ratio of minimums.
+    """
+    return statistics.median(x / y for x, y in zip(a.samples, b.samples))

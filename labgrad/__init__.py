@@ -5,7 +5,8 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from . import dtypes as _dtypes
-from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
+from .autograd import (enable_grad, inference_mode, is_grad_enabled, no_grad,  # noqa: F401
+                       set_grad_enabled)
 from .device import device  # noqa: F401
 from .dtypes import (bfloat16, bool, can_cast, double, dtype, float, float16, float32,  # noqa: F401,A004
                      float64, get_default_dtype, half, int, int8, int16, int32, int64, long,

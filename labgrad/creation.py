@@ -1,17 +1,26 @@
-"""Making tensors: from data, filled with a value, and ranges."""
+"""Making tensors: from data, filled with a value, and ranges.
+
+Everything here follows PyTorch, down to the bits: the dtype a nested list infers, the length
+of a float ``arange``, and the rounding of ``arange``/``linspace``/``logspace`` values (PyTorch's
+CPU kernels compute some elements from a block's first value, so the same rounding is done
+here; see `_vector_block`).
+"""
 from __future__ import annotations
 
 import builtins
 import math
+import operator
 
 import numpy as np
 
 from . import backend
 from . import dtypes as _dt
 from .device import as_device
-from .tensor import Tensor
+from .tensor import Size, Tensor
 
 _wrap = Tensor._wrap
+_PY_NUMBERS = (builtins.bool, builtins.int, builtins.float)
+_INT64_MIN, _INT64_MAX = -2 ** 63, 2 ** 63 - 1
 
 
 def _finish(data, requires_grad=False):
@@ -21,123 +30,358 @@ def _finish(data, requires_grad=False):
     return out
 
 
-def _size(op, size):
+def _resolve(op, dtype, device, default=None):
+    """The dtype, device and array module a creation function makes its tensor with."""
+    dt = _dt.to_dtype(dtype) if dtype is not None else (default or _dt.get_default_dtype())
+    dev = _checked_device(op, device, None)
+    return dt, dev, backend.xp_for(dev)
+
+
+# ---------------------------------------------------------------- sizes
+
+def _size(op, size, size_kw=None):
+    """Accept f(2, 3), f((2, 3)), f([2, 3]), f(Size) and f(size=...) alike, as ints >= 0."""
+    if size_kw is not None:
+        if size:
+            raise TypeError(f"{op}() got multiple values for argument 'size'")
+        size = (size_kw,)
+    if not size:
+        raise TypeError(f'{op}() missing 1 required positional arguments: "size"')
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = size[0]
-    try:
-        return tuple(int(s) for s in size)
-    except TypeError:
-        raise TypeError(f"{op}: expected a size of ints, got {size!r}") from None
+    dims = []
+    for s in size:
+        if isinstance(s, (builtins.bool, np.bool_)) or not hasattr(s, "__index__"):
+            raise TypeError(f"{op}(): argument 'size' must be a tuple of ints, but found an "
+                            f"element of type {type(s).__name__} ({s!r})")
+        dims.append(operator.index(s))
+    if any(d < 0 for d in dims):
+        raise RuntimeError(f"{op}: Trying to create tensor with negative dimension "
+                           f"{min(dims)}: {dims}")
+    return tuple(dims)
 
 
-def _infer_dtype(array: np.ndarray, data) -> _dt.dtype:
-    """PyTorch's inference: Python floats are the default dtype, ints int64, bools bool;
-    NumPy arrays keep their own dtype."""
-    if isinstance(data, (np.ndarray, np.generic)) or backend.is_array(data):
-        return _dt.from_numpy_dtype(array.dtype)
-    kind = array.dtype.kind
-    if kind == "f":
-        return _dt.get_default_dtype()
-    if kind in "iu":
-        return _dt.int64
-    if kind == "b":
+# ---------------------------------------------------------------- tensor() and its dtype rules
+
+def _leaf_dtype(value):
+    """The dtype one element of a nested list brings to inference (None: not an element)."""
+    if isinstance(value, (np.generic, np.ndarray)) or backend.is_array(value):
+        return _dt.from_numpy_dtype(value.dtype)  # before float: np.float64 is a float
+    if isinstance(value, builtins.bool):
         return _dt.bool
-    return _dt.from_numpy_dtype(array.dtype)
+    if isinstance(value, builtins.int):
+        return _dt.int64
+    if isinstance(value, builtins.float):
+        return _dt.get_default_dtype()
+    if isinstance(value, Tensor):
+        return value.dtype
+    return None
 
 
-def _host_array(data):
-    """Nested sequences (possibly holding tensors) as a NumPy array."""
+def _scan(data, depth=0):
+    """(shape, dtype) of nested sequences, as PyTorch infers them: every element's dtype
+    (Python bool/int/float: bool/int64/default float; NumPy values and tensors: their own)
+    promoted together. Ragged nesting is an error."""
+    dtype = _leaf_dtype(data)
+    if dtype is not None:
+        return tuple(data.shape) if hasattr(data, "shape") else (), dtype
+    if isinstance(data, str) or not isinstance(data, (list, tuple, builtins.range)):
+        if data is None:
+            raise RuntimeError("tensor: Could not infer dtype of NoneType")
+        raise TypeError(f"tensor: new(): invalid data type '{type(data).__name__}'")
+    if len(data) == 0:
+        return (0,), None
+    types = set(map(type, data))
+    if types <= {builtins.float, builtins.int, builtins.bool}:  # a row of Python numbers
+        kinds = [_dt.bool, _dt.int64, _dt.get_default_dtype()]
+        found = [t in types for t in (builtins.bool, builtins.int, builtins.float)]
+        dtype = None
+        for present, kind in zip(found, kinds):
+            if present:
+                dtype = kind if dtype is None else _dt.promote_types(dtype, kind)
+        return (len(data),), dtype
+    first_shape, dtype = _scan(data[0], depth + 1)
+    for item in data[1:]:
+        shape, item_dtype = _scan(item, depth + 1)
+        if shape != first_shape:
+            _raise_ragged(first_shape, shape, depth + 1)
+        if item_dtype is not None:
+            dtype = item_dtype if dtype is None else _dt.promote_types(dtype, item_dtype)
+    return (len(data),) + first_shape, dtype
+
+
+def _raise_ragged(expected, got, depth):
+    if len(expected) != len(got):
+        raise ValueError(f"tensor: expected a sequence of {len(expected)} dimension(s) at dim "
+                         f"{depth}, like the first element, got one of {len(got)} "
+                         f"(shapes {expected} and {got})")
+    axis = next(i for i, (a, b) in enumerate(zip(expected, got)) if a != b)
+    raise ValueError(f"tensor: expected sequence of length {expected[axis]} at dim "
+                     f"{depth + axis} (got {got[axis]})")
+
+
+def _host_tree(data):
+    """Nested sequences with tensors replaced by host NumPy arrays (bfloat16 as float32)."""
     if isinstance(data, Tensor):
-        return data._data if data.is_cpu else data._data.get()
-    if isinstance(data, (list, tuple)) and any(isinstance(x, (Tensor, list, tuple)) for x in data):
-        return np.array([_host_array(x) for x in data])
+        data = data._data
+    if backend.is_array(data) or isinstance(data, np.ndarray):
+        array = data if isinstance(data, np.ndarray) else data.get()
+        return array.astype(np.float32) if array.dtype.kind == "V" else array
+    if isinstance(data, (list, tuple)):
+        return [_host_tree(x) for x in data]
+    return data
+
+
+def _cast(array, target: _dt.dtype, checked: builtins.bool = False):
+    """`array` as `target`, rounding as PyTorch does; `checked` (data from Python numbers)
+    refuses integers the target cannot hold, as PyTorch refuses them. Floats too large for
+    the target become inf, silently, as in PyTorch."""
+    source = array.dtype
+    if source == target.np:
+        return array
+    if checked and target.category == _dt._INT:
+        _check_int_range(array, target)
+    with np.errstate(over="ignore", invalid="ignore"):
+        if target.is_floating_point and target.itemsize == 2 and source == np.float64:
+            array = array.astype(np.float32)  # PyTorch rounds a double to half via float
+        return array.astype(target.np)
+
+
+def _check_int_range(array, target):
+    if array.size == 0:
+        return
+    info = np.iinfo(target.np)
+    # Unsigned targets take negative values down to -max (they wrap), as c10 allows.
+    low = info.min if target.is_signed else -builtins.int(info.max)
+    if array.dtype.kind == "f" and not np.isfinite(array).all():
+        bad = array[~np.isfinite(array)][0]
+    else:
+        lo, hi = array.min(), array.max()
+        bad = lo if lo < low else hi if hi > info.max else None
+    if bad is not None:
+        raise RuntimeError(f"tensor: value {bad} cannot be converted to type {target.name} "
+                           "without overflow")
+
+
+def _from_python(data, target=None):
+    """A NumPy array from Python numbers/NumPy values/tensors, nested; returns it with the
+    dtype PyTorch would infer."""
+    shape, inferred = _scan(data)
+    if inferred is None:  # only empty sequences
+        inferred = _dt.get_default_dtype()
+    # Build in the widest type of the inferred kind, then cast once (as PyTorch stores each
+    # Python number into the target type directly).
+    build = {_dt._BOOL: np.bool_, _dt._INT: np.int64, _dt._FLOAT: np.float64}[inferred.category]
+    if inferred is _dt.uint64:
+        build = np.uint64
     try:
-        return np.asarray(data)
-    except (ValueError, TypeError) as error:
-        raise TypeError(f"tensor: could not make a tensor from {type(data).__name__}: "
-                        f"{error}") from None
+        array = np.array(_host_tree(data), dtype=build)
+    except OverflowError:
+        raise ValueError("tensor: Overflow when unpacking long long: an int does not fit in "
+                         "int64") from None
+    if array.shape != shape:  # NumPy treats 0-d arrays in lists as numbers: same shape
+        array = array.reshape(shape)
+    target = target or inferred
+    return _cast(array, target, checked=True), target
 
 
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False) -> Tensor:
     """A new tensor that copies `data` (a number, nested sequences, an array or a tensor)."""
-    if isinstance(data, Tensor):
-        array = data._data
-        inferred = data.dtype
-    elif backend.is_array(data):
-        array = data
-        inferred = _dt.from_numpy_dtype(data.dtype)
+    target = _dt.to_dtype(dtype) if dtype is not None else None
+    if isinstance(data, np.generic):
+        data = np.asarray(data)
+    elif not isinstance(data, (Tensor, list, tuple, builtins.range)) and not backend.is_array(data) \
+            and hasattr(data, "__array__"):
+        data = np.asarray(data)  # array-likes, such as PyTorch tensors
+    if isinstance(data, Tensor) or backend.is_array(data):
+        array = data._data if isinstance(data, Tensor) else data
+        source_dev = backend.device_of(array)
+        target = target or _dt.from_numpy_dtype(array.dtype)
+        dev = _checked_device("tensor", device, source_dev)
+        array = _cast(backend.to_device(array, dev, copy=True), target)
     else:
-        array = _host_array(data)
-        if array.dtype == object:
-            raise TypeError(f"tensor: could not infer a dtype from {type(data).__name__} data")
-        inferred = _infer_dtype(array, data)
-    target = _dt.to_dtype(dtype) if dtype is not None else inferred
-    dev = as_device(device) if device is not None else (
-        data.device if isinstance(data, Tensor) else backend.device_of(array)
-        if backend.is_array(array) else None)
-    array = backend.to_device(array, as_device(dev), copy=True).astype(target.np, copy=False)
+        if isinstance(data, complex):
+            raise TypeError("tensor: labgrad has no complex dtypes")
+        dev = _checked_device("tensor", device, None)
+        array, target = _from_python(data, target)
+        array = backend.to_device(array, dev)
     return _finish(array, requires_grad)
 
 
+def _checked_device(op, device, default):
+    """The device asked for (else `default`, else the cpu), checked to be usable."""
+    dev = as_device(device if device is not None else default)
+    if dev.type == "cuda":
+        from . import cuda
+        cuda.check_device(dev, op)
+    return dev
+
+
 def as_tensor(data, dtype=None, device=None) -> Tensor:
-    """Like tensor(), but shares memory with `data` when dtype and device allow."""
+    """Like tensor(), but shares memory with `data` (a tensor, or a NumPy/CuPy array) when the
+    dtype and device already match; a tensor is then returned as it is."""
     if isinstance(data, Tensor):
         return data.to(dtype=dtype, device=device)
-    if backend.is_array(data) and (device is None or as_device(device) == backend.device_of(data)):
+    if backend.is_array(data):
         target = _dt.to_dtype(dtype) if dtype is not None else _dt.from_numpy_dtype(data.dtype)
-        return _wrap(data if data.dtype == target.np else data.astype(target.np))
+        dev = _checked_device("as_tensor", device, backend.device_of(data))
+        array = backend.to_device(data, dev)
+        return _wrap(array if array.dtype == target.np else _cast(array, target))
     return tensor(data, dtype=dtype, device=device)
 
 
-asarray = as_tensor
+def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False) -> Tensor:
+    """As torch.asarray: share memory with `obj` when possible (copy=None), always copy
+    (copy=True), or refuse to copy (copy=False: a ValueError when a copy is needed)."""
+    target = _dt.to_dtype(dtype) if dtype is not None else None
+    dev = as_device(device) if device is not None else None
+    if not isinstance(obj, Tensor) and not backend.is_array(obj):
+        if hasattr(obj, "__dlpack__") and hasattr(obj, "__dlpack_device__"):
+            obj = from_dlpack(obj)
+        elif hasattr(obj, "__array_interface__") or isinstance(obj, memoryview):
+            obj = np.asarray(obj)
+    if isinstance(obj, Tensor) or backend.is_array(obj):
+        source = obj if isinstance(obj, Tensor) else _wrap(obj)
+        needs_copy = (target is not None and target.np != source._data.dtype) or (
+            dev is not None and dev != source.device)
+        if copy is False and needs_copy:
+            raise ValueError(f"asarray: can't alias a {source.dtype.name} tensor on "
+                             f"{source.device} into {target or source.dtype} on "
+                             f"{dev or source.device} without a copy (copy=False)")
+        out = source.to(device=dev, dtype=target, copy=builtins.bool(copy))
+    else:
+        if copy is False:
+            raise ValueError("asarray: can't alias an arbitrary sequence into a tensor "
+                             "(copy=False)")
+        out = tensor(obj, dtype=target, device=dev)
+    if requires_grad:
+        out.requires_grad = True
+    return out
 
 
 def from_numpy(array: np.ndarray) -> Tensor:
-    """A tensor sharing memory with a NumPy array."""
+    """A tensor sharing memory with a NumPy array: writes to either show in the other."""
     if not isinstance(array, np.ndarray):
-        raise TypeError(f"from_numpy: expected a numpy.ndarray, got {type(array).__name__}")
-    _dt.from_numpy_dtype(array.dtype)  # raises for unsupported dtypes
+        raise TypeError(f"from_numpy: expected np.ndarray (got {type(array).__name__})")
+    try:
+        _dt.from_numpy_dtype(array.dtype)
+    except TypeError:
+        raise TypeError(f"from_numpy: can't convert np.ndarray of type {array.dtype}. The only "
+                        "supported types are: " + ", ".join(d.name for d in _dt.ALL)) from None
     return _wrap(array)
 
 
 def from_dlpack(ext) -> Tensor:
     """A tensor sharing memory with any DLPack-capable array (NumPy, CuPy, PyTorch...)."""
+    if isinstance(ext, Tensor):
+        return _wrap(ext._data)._as_view_of(ext)
+    if not hasattr(ext, "__dlpack__") or not hasattr(ext, "__dlpack_device__"):
+        raise TypeError(f"from_dlpack: expected an object with __dlpack__ and "
+                        f"__dlpack_device__ (a NumPy, CuPy or PyTorch array), got "
+                        f"{type(ext).__name__}")
     device_type, _ = ext.__dlpack_device__()
-    if device_type == 1:  # kDLCPU
-        return _wrap(np.from_dlpack(ext))
-    return _wrap(backend.cupy().from_dlpack(ext))
+    if builtins.int(device_type) == 1:  # kDLCPU
+        array = np.from_dlpack(ext)
+    elif builtins.int(device_type) in (2, 3):  # kDLCUDA, kDLCUDAHost
+        array = backend.cupy().from_dlpack(ext)
+    else:
+        raise RuntimeError(f"from_dlpack: unsupported DLPack device type {device_type}; "
+                           "labgrad takes cpu and CUDA arrays")
+    _dt.from_numpy_dtype(array.dtype)
+    return _wrap(array)
 
 
-def _resolve(dtype, device, default=None):
-    dt = _dt.to_dtype(dtype) if dtype is not None else (default or _dt.get_default_dtype())
-    dev = as_device(device)
-    return dt, dev, backend.xp_for(dev)
+def legacy_new(args, device=None) -> Tensor:
+    """torch.Tensor(...): sizes give uninitialized memory, data is copied as the default float
+    type, a tensor is aliased as it is."""
+    default = _dt.get_default_dtype()
+    if not args:
+        return empty(0, dtype=default, device=device)
+    if len(args) == 1:
+        arg = args[0]
+        if isinstance(arg, Tensor):
+            return _wrap(arg._data)._as_view_of(arg)
+        if isinstance(arg, Size):
+            return empty(arg, dtype=default, device=device)
+        if isinstance(arg, (list, tuple, builtins.range)) or hasattr(arg, "__array__") or \
+                backend.is_array(arg):
+            return tensor(arg, dtype=default, device=device)
+        if isinstance(arg, builtins.float):
+            raise TypeError("Tensor(): data must be a sequence (got float)")
+    return empty(*args, dtype=default, device=device)
 
 
-def _filled(op, fill, size, dtype, device, requires_grad):
-    dt, dev, xp = _resolve(dtype, device)
+# ---------------------------------------------------------------- filled tensors
+
+def _filled(op, fill, size, dtype, device, requires_grad, size_kw=None):
+    shape = _size(op, size, size_kw)
+    dt, dev, xp = _resolve(op, dtype, device)
     with backend.use_device(dev):
-        return _finish(fill(xp, _size(op, size), dt.np), requires_grad)
+        return _finish(fill(xp, shape, dt.np), requires_grad)
 
 
-def zeros(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False) -> Tensor:
-    return _filled("zeros", lambda xp, s, d: xp.zeros(s, d), size, dtype, device, requires_grad)
+def zeros(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False,
+          pin_memory=False, **kwargs) -> Tensor:
+    return _filled("zeros", lambda xp, s, d: xp.zeros(s, d), size, dtype, device, requires_grad,
+                   _size_kw("zeros", kwargs))
 
 
-def ones(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False) -> Tensor:
-    return _filled("ones", lambda xp, s, d: xp.ones(s, d), size, dtype, device, requires_grad)
+def ones(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False,
+         pin_memory=False, **kwargs) -> Tensor:
+    return _filled("ones", lambda xp, s, d: xp.ones(s, d), size, dtype, device, requires_grad,
+                   _size_kw("ones", kwargs))
 
 
 def empty(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False,
-          memory_format=None, pin_memory=False) -> Tensor:
-    return _filled("empty", lambda xp, s, d: xp.empty(s, d), size, dtype, device, requires_grad)
+          memory_format=None, pin_memory=False, **kwargs) -> Tensor:
+    return _filled("empty", lambda xp, s, d: xp.empty(s, d), size, dtype, device, requires_grad,
+                   _size_kw("empty", kwargs))
 
 
-def full(size, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False):
-    if dtype is None:
-        dtype = _dt.scalar_dtype(fill_value)
-    return _filled("full", lambda xp, s, d: xp.full(s, fill_value, d), (size,), dtype, device,
-                   requires_grad)
+def _size_kw(op, kwargs):
+    size = kwargs.pop("size", None)
+    if kwargs:
+        raise TypeError(f"{op}() got unexpected keyword arguments {sorted(kwargs)}")
+    return size
+
+
+def _fill_number(op, value):
+    """A fill value as a Python number (0-d tensors and NumPy scalars are unwrapped)."""
+    if isinstance(value, Tensor):
+        if value.numel() != 1:
+            raise RuntimeError(f"{op}: fill_value must be a number or a one-element tensor, got "
+                               f"shape {tuple(value.shape)}")
+        return value.item()
+    if isinstance(value, np.generic):
+        return value.item() if not isinstance(value, np.bool_) else builtins.float(value)
+    if not isinstance(value, _PY_NUMBERS):
+        raise TypeError(f"{op}: fill_value must be a number, got {type(value).__name__}")
+    return value
+
+
+def _filled_with(op, value, target: _dt.dtype, shape, xp):
+    """A `shape` array of `value` in `target`, rounded and range-checked as PyTorch does."""
+    scalar = _cast(np.array(value), target, checked=True)
+    return xp.full(shape, scalar, dtype=target.np)
+
+
+def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None,
+         requires_grad=False, pin_memory=False) -> Tensor:
+    """A tensor of `size` (a sequence) filled with `fill_value`; its dtype is that of the
+    number (bool, int64 or the default float) unless given."""
+    if not isinstance(size, (tuple, list)):
+        raise TypeError(f"full(): argument 'size' must be a tuple of ints, not "
+                        f"{type(size).__name__}")
+    value = _fill_number("full", fill_value)
+    shape = _size("full", (size,))
+    dt, dev, xp = _resolve("full", dtype, device, default=_dt.scalar_dtype(value))
+    with backend.use_device(dev):
+        return _finish(_filled_with("full", value, dt, shape, xp), requires_grad)
+
+
+def scalar_tensor(value, *, dtype=None, device=None, requires_grad=False, **kwargs):
+    return full((), value, dtype=dtype or _dt.get_default_dtype(), device=device,
+                requires_grad=requires_grad)
 
 
 def _like(input, dtype, device):
@@ -166,85 +410,299 @@ def empty_like(input, *, dtype=None, layout=None, device=None, requires_grad=Fal
 def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False,
               memory_format=None) -> Tensor:
     dtype, device = _like(input, dtype, device)
-    return full(input.shape, fill_value, dtype=dtype, device=device, requires_grad=requires_grad)
+    return full(tuple(input.shape), fill_value, dtype=dtype, device=device,
+                requires_grad=requires_grad)
+
+
+def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+    """The n x m identity (m defaults to n)."""
+    for name, value in (("n", n), ("m", m)):
+        if value is None:
+            continue
+        if isinstance(value, builtins.bool) or not hasattr(value, "__index__"):
+            raise TypeError(f"eye(): argument '{name}' must be int, not {type(value).__name__}")
+        if value < 0:
+            raise RuntimeError(f"eye: {name} must be greater or equal to 0, got {value}")
+    dt, dev, xp = _resolve("eye", dtype, device)
+    with backend.use_device(dev):
+        return _finish(xp.eye(operator.index(n), None if m is None else operator.index(m),
+                              dtype=dt.np), requires_grad)
+
+
+# ---------------------------------------------------------------- ranges
+#
+# PyTorch's CPU kernels for arange and linspace are compiled with fused multiply-adds:
+# `start + step * i` is rounded once, not twice. The values here are computed the same way
+# (with an exact emulation of the fused multiply-add), so they match PyTorch to the bit.
+
+def _two_sum(a, b):
+    """a + b as (rounded sum, exact error)."""
+    s = a + b
+    b_part = s - a
+    return s, (a - (s - b_part)) + (b - b_part)
+
+
+def _two_product(a, b):
+    """a * b as (rounded product, exact error), by Dekker's splitting."""
+    p = a * b
+    a_hi, a_lo = _split(a)
+    b_hi, b_lo = _split(b)
+    return p, ((a_hi * b_hi - p) + a_hi * b_lo + a_lo * b_hi) + a_lo * b_lo
+
+
+def _split(a):
+    c = 134217729.0 * a  # 2**27 + 1
+    hi = c - (c - a)
+    return hi, a - hi
+
+
+def _sum_round_to_odd(a, b):
+    """a + b rounded to odd: when inexact, the neighbour with an odd last bit. Rounding such a
+    value to fewer bits (or adding it last) rounds correctly: no double rounding."""
+    s, e = _two_sum(a, b)
+    even = (s.view(np.int64) & 1) == 0
+    return np.where((e != 0) & even, np.nextafter(s, np.where(e > 0, np.inf, -np.inf)), s)
+
+
+def _fma(a, b, c, t):
+    """a * b + c rounded once to `t` (np.float64 or np.float32), as C's fma()/fmaf()."""
+    a, b, c = (np.asarray(x, dtype=np.float64) for x in np.broadcast_arrays(a, b, c))
+    with np.errstate(all="ignore"):
+        if t is np.float32:  # the product of two floats is exact in a double
+            return _sum_round_to_odd(a * b, c).astype(np.float32)
+        high, low = _two_product(a, b)  # Boldo and Melquiond's emulation
+        s_high, s_low = _two_sum(c, high)
+        out = s_high + _sum_round_to_odd(s_low, low)
+    special = ~np.isfinite(out) | ~np.isfinite(high)
+    if special.any():
+        out = np.where(special, a * b + c, out)
+    return out
+
+
+def _number(v):
+    """A range bound as a Python number (0-d tensors and NumPy scalars are unwrapped)."""
+    if isinstance(v, Tensor):
+        return v.item()
+    if isinstance(v, np.generic):
+        return v.item()
+    return v
+
+
+def _acc_type(dt: _dt.dtype):
+    """The type PyTorch's CPU kernels accumulate in: double for float/double, float for the
+    16-bit floats, int64 for the integers."""
+    if dt.is_floating_point:
+        return np.float64 if dt.itemsize >= 4 else np.float32
+    return np.int64
+
+
+def _to_scalar(value, dt: _dt.dtype):
+    """A Python number converted to the kernel's type, as c10's Scalar.to<T>() does."""
+    if dt.is_floating_point:
+        return _cast(np.array(builtins.float(value)), dt)[()]
+    if isinstance(value, builtins.float):
+        if not math.isfinite(value):
+            raise RuntimeError(f"value {value} cannot be converted to type {dt.name} without "
+                               "overflow")
+        value = builtins.int(value)  # truncates toward zero, as C++ does
+    return _cast(np.array(value), dt, checked=True)[()]
+
+
+def _trunc_div(a: builtins.int, b: builtins.int) -> builtins.int:
+    """C++ integer division (rounds toward zero)."""
+    q = abs(a) // abs(b)
+    return q if (a >= 0) == (b >= 0) else -q
 
 
 def arange(start, end=None, step=1, *, out=None, dtype=None, layout=None, device=None,
            requires_grad=False) -> Tensor:
-    """Values from start (default 0) up to, not including, end."""
+    """Values from start (default 0) up to, not including, end, `step` apart. The dtype is
+    int64 when start, end and step are all ints, else the default float."""
     if end is None:
         start, end = 0, start
-    values = [_number(v) for v in (start, end, step)]
-    if step == 0:
-        raise RuntimeError("arange: step must be nonzero")
+    start, end, step = (_number(v) for v in (start, end, step))
+    for value in (start, end, step):
+        if not isinstance(value, _PY_NUMBERS):
+            raise TypeError(f"arange: expected numbers, got {type(value).__name__} {value!r}")
     if dtype is None:
-        dtype = _dt.get_default_dtype() if any(isinstance(v, float) for v in values) else _dt.int64
-    dt, dev, xp = _resolve(dtype, device)
-    start, end, step = values
-    count = builtins.max(0, math.ceil((end - start) / step))
-    with backend.use_device(dev):
-        # start + i * step in float64, as PyTorch computes, then cast: no drift over long ranges
-        data = (start + xp.arange(count, dtype=np.float64) * step) if dt.is_floating_point else \
-            xp.arange(start, start + count * step, step, dtype=np.int64)[:count]
-    return _finish(data.astype(dt.np, copy=False), requires_grad)
+        floats = any(isinstance(v, builtins.float) for v in (start, end, step))
+        dtype = _dt.get_default_dtype() if floats else _dt.int64
+    dt, dev, xp = _resolve("arange", dtype, device)
+    if dt is _dt.bool:
+        raise NotImplementedError("arange: \"arange_cpu\" not implemented for 'Bool'")
+    n, first, delta = _arange_size(start, end, step, dt)
+    values = _arange_values(n, first, delta, dt)
+    return _finish(backend.to_device(values, dev), requires_grad)
 
 
-def range(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=False):  # noqa: A001
-    """Deprecated in PyTorch: like arange, but includes `end`."""
-    return arange(start, end + step / 2 if end is not None else start, step, dtype=dtype or
-                  _dt.get_default_dtype(), device=device, requires_grad=requires_grad)
+def _arange_size(start, end, step, dt):
+    """The element count, and start and step in the kernel's accumulation type, with
+    PyTorch's checks: the bounds in double, then (for int64) the count in truncated ints."""
+    d_start, d_end, d_step = (builtins.float(v) for v in (start, end, step))
+    if d_step == 0:
+        raise RuntimeError("arange: step must be nonzero")
+    if not (math.isfinite(d_start) and math.isfinite(d_end)):
+        raise RuntimeError(f"arange: unsupported range: {d_start} -> {d_end}")
+    if not ((d_step > 0 and d_end >= d_start) or (d_step < 0 and d_end <= d_start)):
+        raise RuntimeError("arange: upper bound and lower bound inconsistent with step sign")
+    acc = _acc_type(dt)
+    if dt.is_floating_point:
+        first, last, delta = acc(d_start), acc(d_end), acc(d_step)
+    else:  # C++ truncates each toward zero
+        first, last, delta = (builtins.int(v) for v in (start, end, step))
+    if dt is _dt.int64:
+        if delta == 0:
+            raise ValueError("arange: step must be nonzero (it truncates to 0 as an int64)")
+        sign = 1 if delta > 0 else -1
+        n = _trunc_div(last - first + delta - sign, delta)
+    else:
+        n = math.ceil((d_end - d_start) / d_step)
+    if not 0 <= n <= _INT64_MAX:
+        raise RuntimeError(f"arange: invalid size {n}, possible overflow?")
+    return builtins.int(n), first, delta
 
 
-def _number(v):
-    return v.item() if isinstance(v, Tensor) else v
+def _arange_values(n, first, delta, dt):
+    """first + i * delta for i < n, rounded as PyTorch's CPU arange kernel rounds it: each
+    element in the accumulation type, except in SIMD vectors (32 bytes, whole pairs of them
+    from the start), where an element is its vector's first value (rounded to the dtype)
+    plus k * delta."""
+    index = np.arange(n, dtype=np.int64)
+    if not dt.is_floating_point:
+        return (first + delta * index).astype(dt.np)
+    acc = _acc_type(dt)
+    values = _fma(delta, index.astype(acc), first, acc).astype(dt.np)
+    block = builtins.max(1, 32 // dt.itemsize)
+    vectorized = (n // (2 * block)) * (2 * block)
+    if vectorized:
+        offsets = index[:vectorized] % block
+        bases = values[index[:vectorized] - offsets].astype(acc)
+        values[:vectorized] = _fma(offsets.astype(acc), delta, bases, acc).astype(dt.np)
+    return values
+
+
+def range(start=0, end=None, step=1, *, out=None, dtype=None, layout=None,  # noqa: A001
+          device=None, requires_grad=False) -> Tensor:
+    """Deprecated in PyTorch: like arange, but includes `end`, and floats by default."""
+    if end is None:
+        start, end = 0, start
+    start, end, step = (_number(v) for v in (start, end, step))
+    dt, dev, xp = _resolve("range", dtype, device)
+    _arange_size(start, end, step, dt)  # the same checks
+    acc = _acc_type(dt)
+    first, last, delta = (acc(v) if dt.is_floating_point else builtins.int(v)
+                          for v in (start, end, step))
+    n = builtins.int((last - first) / delta + 1)
+    index = np.arange(n, dtype=np.int64)
+    if dt.is_floating_point:  # compiled without fused multiply-adds, unlike arange
+        values = first + index.astype(acc) * delta
+    else:
+        values = first + index * delta
+    return _finish(backend.to_device(values.astype(dt.np), dev), requires_grad)
+
+
+def _steps(op, steps) -> builtins.int:
+    if isinstance(steps, builtins.bool) or not hasattr(steps, "__index__"):
+        raise TypeError(f"{op}(): argument 'steps' must be int, not {type(steps).__name__}")
+    steps = operator.index(steps)
+    if steps < 0:
+        raise RuntimeError(f"{op}: number of steps must be non-negative")
+    return steps
+
+
+def _spaced(first, last, steps, dt):
+    """PyTorch's evenly spaced points from first to last: the first half counted up from the
+    start, the second half down from the end, in the dtype itself (double for integers)."""
+    index = np.arange(steps, dtype=np.int64)
+    up, down = index, steps - index - 1
+    if not dt.is_floating_point:  # a double step; C++ truncates the results
+        step = (builtins.float(last) - builtins.float(first)) / (steps - 1)
+        from_start = _fma(step, up.astype(np.float64), builtins.float(first), np.float64)
+        from_end = _fma(-step, down.astype(np.float64), builtins.float(last), np.float64)
+        return np.where(index < steps // 2, from_start, from_end)
+    t = dt.np.type
+    if dt.itemsize == 2:  # c10's Half/BFloat16 round after each operation: no fusing
+        step = (last - first) / t(np.float32(steps - 1))
+        from_start = first + step * up.astype(np.float32).astype(t)
+        from_end = last - step * down.astype(np.float32).astype(t)
+    else:
+        step = (last - first) / t(steps - 1)
+        from_start = _fma(step, up.astype(t), first, t)
+        from_end = _fma(-step, down.astype(t), last, t)
+    return np.where(index < steps // 2, from_start, from_end).astype(t)
 
 
 def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None,
              requires_grad=False) -> Tensor:
-    dt, dev, xp = _resolve(dtype, device)
-    with backend.use_device(dev):
-        data = xp.linspace(_number(start), _number(end), int(steps), dtype=np.float64)
-    return _finish(data.astype(dt.np, copy=False), requires_grad)
+    """`steps` values evenly spaced from start to end, both included."""
+    start, end = _number(start), _number(end)
+    steps = _steps("linspace", steps)
+    dt, dev, xp = _resolve("linspace", dtype, device)
+    first, last = _to_scalar(start, dt), _to_scalar(end, dt)
+    if steps == 0:
+        values = np.empty(0, dt.np)
+    elif steps == 1:
+        values = np.array([first], dtype=dt.np)
+    elif dt.is_floating_point:
+        values = _spaced(first, last, steps, dt)
+    else:
+        values = np.trunc(_spaced(builtins.int(first), builtins.int(last), steps, dt))
+        values = values.astype(np.int64).astype(dt.np)
+    return _finish(backend.to_device(values, dev), requires_grad)
 
 
-def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False):
-    dt, dev, xp = _resolve(dtype, device)
-    with backend.use_device(dev):
-        data = xp.logspace(_number(start), _number(end), int(steps), base=base, dtype=np.float64)
-    return _finish(data.astype(dt.np, copy=False), requires_grad)
+def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None, device=None,
+             requires_grad=False) -> Tensor:
+    """`steps` powers of `base`, with exponents evenly spaced from start to end."""
+    start, end = _number(start), _number(end)
+    steps = _steps("logspace", steps)
+    base = builtins.float(base)
+    dt, dev, xp = _resolve("logspace", dtype, device)
+    if steps == 0:
+        values = np.empty(0, dt.np)
+    elif steps == 1:
+        values = _cast(np.array([base ** builtins.float(start)]), dt)
+    else:
+        # The exponents: start and end in the dtype, their difference too, then a double step.
+        # This kernel is compiled without fused multiply-adds, and raises with the C library's
+        # pow() (math.pow; NumPy's own power() can differ in the last bit).
+        first, last = _to_scalar(start, dt), _to_scalar(end, dt)
+        if not dt.is_floating_point:
+            first, last = builtins.int(first), builtins.int(last)
+        step = builtins.float(last - first) / (steps - 1)
+        index = np.arange(steps, dtype=np.int64)
+        from_start = builtins.float(first) + step * index.astype(np.float64)
+        from_end = builtins.float(last) - step * (steps - index - 1).astype(np.float64)
+        exponents = np.where(index < steps // 2, from_start, from_end).tolist()
+        powers = np.array([math.pow(base, e) for e in exponents], dtype=np.float64)
+        if dt.is_floating_point:
+            values = _cast(powers, dt)
+        else:
+            values = np.trunc(powers).astype(np.int64).astype(dt.np)
+    return _finish(backend.to_device(values, dev), requires_grad)
 
 
-def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
-    dt, dev, xp = _resolve(dtype, device)
-    with backend.use_device(dev):
-        return _finish(xp.eye(n, m, dtype=dt.np), requires_grad)
-
-
-def scalar_tensor(value, *, dtype=None, device=None, requires_grad=False):
-    return full((), value, dtype=dtype or _dt.get_default_dtype(), device=device,
-                requires_grad=requires_grad)
-
-
-# Tensor.new_* : same dtype and device as the tensor unless given.
+# ---------------------------------------------------------------- Tensor.new_*: same dtype
+# and device as the tensor unless given.
 
 def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
     dtype, device = _like(self, dtype, device)
     return tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
-def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
+def new_zeros(self, *size, dtype=None, device=None, requires_grad=False, **kwargs):
     dtype, device = _like(self, dtype, device)
-    return zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad)
+    return zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad, **kwargs)
 
 
-def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
+def new_ones(self, *size, dtype=None, device=None, requires_grad=False, **kwargs):
     dtype, device = _like(self, dtype, device)
-    return ones(*size, dtype=dtype, device=device, requires_grad=requires_grad)
+    return ones(*size, dtype=dtype, device=device, requires_grad=requires_grad, **kwargs)
 
 
-def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
+def new_empty(self, *size, dtype=None, device=None, requires_grad=False, **kwargs):
     dtype, device = _like(self, dtype, device)
-    return empty(*size, dtype=dtype, device=device, requires_grad=requires_grad)
+    return empty(*size, dtype=dtype, device=device, requires_grad=requires_grad, **kwargs)
 
 
 def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):

@@ -6,21 +6,55 @@ conversions, and the bookkeeping of versions and views.
 """
 from __future__ import annotations
 
+import builtins
+import operator
+
 import numpy as np
 
 from . import backend
 from . import dtypes as _dt
 from .autograd import grad_mode
-from .device import CPU, as_device
+from .device import CPU, as_device, device as _device
 
 _ndarray = np.ndarray
 
 
 class Size(tuple):
-    """A tensor's shape: a tuple of ints, as torch.Size."""
+    """A tensor's shape: a tuple of ints, as torch.Size. Slicing it, adding a tuple to it or
+    repeating it gives a Size again."""
+
+    def __new__(cls, sizes=()):
+        sizes = list(sizes)
+        for s in sizes:
+            if not hasattr(s, "__index__"):
+                raise TypeError(f"Size() takes an iterable of 'int' (got "
+                                f"{builtins.type(s).__name__} {s!r})")
+        return tuple.__new__(cls, [operator.index(s) for s in sizes])
 
     def __repr__(self):
         return f"labgrad.Size({list(self)})"
+
+    def __getitem__(self, index):
+        item = tuple.__getitem__(self, index)
+        return tuple.__new__(Size, item) if isinstance(index, slice) else item
+
+    def __add__(self, other):
+        if not isinstance(other, tuple):
+            return NotImplemented
+        return tuple.__new__(Size, tuple.__add__(self, other))
+
+    def __radd__(self, other):
+        if not isinstance(other, tuple):
+            return NotImplemented
+        return tuple.__new__(Size, tuple.__add__(other, self))
+
+    def __mul__(self, times):
+        return tuple.__new__(Size, tuple.__mul__(self, times))
+
+    __rmul__ = __mul__
+
+    def __reduce__(self):
+        return (Size, (tuple(self),))
 
     def numel(self) -> int:
         n = 1
@@ -34,7 +68,7 @@ class Tensor:
 
     # Class-level defaults keep creating a tensor cheap: an instance stores only what differs.
     _rg = False  # requires grad (leaves: set by the user; results: set when a node is recorded)
-    grad = None
+    _grad = None
     grad_fn = None
     _output_nr = 0
     _vc = None  # version counter [n], shared with views; created on first need
@@ -45,12 +79,28 @@ class Tensor:
     __array_priority__ = 1000  # NumPy defers binary operators to the tensor's reflected ones
     __array_ufunc__ = None
 
-    def __init__(self, data=None, *, dtype=None, device=None, requires_grad=False):
-        from .creation import tensor as _make_tensor
-        made = _make_tensor([] if data is None else data, dtype=dtype, device=device)
-        self._data = made._data
-        if requires_grad:
-            self.requires_grad = True
+    def __new__(cls, *args, device=None):
+        """The legacy constructor, as torch.Tensor: ``Tensor(2, 3)`` is uninitialized memory
+        of that shape, ``Tensor([1, 2])`` copies data as the default float type, ``Tensor()``
+        is empty. Prefer labgrad.tensor(), zeros() or empty()."""
+        from .creation import legacy_new
+        made = legacy_new(args, device)
+        if cls is Tensor:
+            return made
+        return Tensor._make_subclass(cls, made)
+
+    def __init__(self, *args, **kwargs):
+        pass  # everything happens in __new__ (so subclasses may define their own __new__)
+
+    @staticmethod
+    def _make_subclass(cls, data: Tensor, require_grad=False):
+        """An instance of the Tensor subclass `cls` sharing `data`'s memory, outside any graph
+        (what nn.Parameter is built with)."""
+        t = object.__new__(cls)
+        t._data = data._data
+        if require_grad:
+            t.requires_grad = True
+        return t
 
     @classmethod
     def _wrap(cls, data):
@@ -65,13 +115,12 @@ class Tensor:
 
     @property
     def shape(self) -> Size:
-        return Size(self._data.shape)
+        return tuple.__new__(Size, self._data.shape)
 
     def size(self, dim=None):
         if dim is None:
-            return Size(self._data.shape)
+            return tuple.__new__(Size, self._data.shape)
         return self._data.shape[_wrap_dim("size", dim, self._data.ndim)]
-
     @property
     def ndim(self) -> int:
         return self._data.ndim
@@ -145,12 +194,12 @@ class Tensor:
         if self.grad_fn is not None:
             if not value:
                 raise RuntimeError(
-                    "requires_grad: you can only change requires_grad flags of leaf tensors. To "
-                    "use a computed tensor without gradients, use t.detach().")
+                    "requires_grad: you can only change requires_grad flags of leaf variables. "
+                    "To use a computed tensor without gradients, use t.detach().")
             return
         if value and self._data.dtype.kind not in "fc" and not self.dtype.is_floating_point:
-            raise RuntimeError(f"requires_grad: only tensors of floating point dtype can require "
-                               f"gradients, not {self.dtype}")
+            raise RuntimeError(f"requires_grad: only Tensors of floating point dtype can require "
+                               f"gradients (this one is {self.dtype.name})")
         self._rg = value
 
     def requires_grad_(self, requires_grad=True):
@@ -160,6 +209,25 @@ class Tensor:
     @property
     def is_leaf(self) -> bool:
         return self.grad_fn is None
+
+    @property
+    def grad(self):
+        """The gradient accumulated by backward() (leaves, and tensors that retain_grad)."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        if value is not None:
+            _check_grad(self, value)
+        self._grad = value
+
+    @grad.deleter
+    def grad(self):
+        self._grad = None
+
+    @property
+    def retains_grad(self) -> bool:
+        return self._retains_grad
 
     @property
     def _version(self) -> int:
@@ -217,9 +285,10 @@ class Tensor:
     # ------------------------------------------------------------ conversion
 
     def item(self):
+        """The value of a one-element tensor as a Python int, float or bool."""
         if self._data.size != 1:
             raise RuntimeError(f"item: a Tensor with {self._data.size} elements cannot be "
-                               "converted to a Python number")
+                               "converted to Scalar")
         value = self._data.item() if self._data.ndim == 0 else self._data.reshape(()).item()
         kind = self._data.dtype.kind
         if kind in "fV" or (kind not in "biu" and not isinstance(value, (int, float, bool))):
@@ -237,62 +306,60 @@ class Tensor:
     def numpy(self, *, force=False):
         if not force:
             if self._rg:
-                raise RuntimeError("numpy: can't call numpy() on a tensor that requires grad. "
+                raise RuntimeError("numpy: Can't call numpy() on Tensor that requires grad. "
                                    "Use tensor.detach().numpy() instead.")
             if type(self._data) is not _ndarray:
-                raise TypeError(f"numpy: can't convert a {self.device} tensor to NumPy. Use "
-                                "tensor.cpu() to copy it to host memory first.")
+                raise TypeError(f"numpy: can't convert {self.device} device type tensor to "
+                                "numpy. Use Tensor.cpu() to copy the tensor to host memory "
+                                "first.")
             return self._data
         data = self._data if type(self._data) is _ndarray else self._data.get()
         return data
 
     def __array__(self, dtype=None, copy=None):
+        """np.asarray(t): the tensor's own memory when no conversion is asked for."""
         array = self.numpy()
         if dtype is not None and array.dtype != dtype:
+            if copy is False:
+                raise ValueError(f"__array__: converting {self.dtype.name} to {dtype} needs a "
+                                 "copy, but copy=False was asked for")
             return array.astype(dtype)
         return array.copy() if copy else array
 
     def __dlpack__(self, *args, **kwargs):
         if self._rg:
-            raise RuntimeError("__dlpack__: can't export a tensor that requires grad; detach it "
-                               "first")
+            raise RuntimeError("__dlpack__: Can't export tensors that require gradient, use "
+                               "tensor.detach()")
         return self._data.__dlpack__(*args, **kwargs)
 
     def __dlpack_device__(self):
         return self._data.__dlpack_device__()
 
     def to(self, *args, **kwargs):
-        """Convert dtype and/or device: ``to(dtype)``, ``to(device, dtype=None)``, ``to(other)``."""
-        device = kwargs.pop("device", None)
-        dtype = kwargs.pop("dtype", None)
-        copy = kwargs.pop("copy", False)
-        kwargs.pop("non_blocking", None)
-        kwargs.pop("memory_format", None)
-        if kwargs:
-            raise TypeError(f"to: unexpected keyword arguments {sorted(kwargs)}")
-        for arg in args:
-            if isinstance(arg, Tensor):
-                device, dtype = arg.device, arg.dtype
-            elif isinstance(arg, _dt.dtype) or (arg in (float, int, bool)):
-                dtype = arg
-            elif isinstance(arg, (str, int)) or type(arg).__name__ == "device":
-                if isinstance(arg, str) and arg.replace("torch.", "") in _dt._BY_NAME:
-                    dtype = arg
-                else:
-                    device = arg
-            elif isinstance(arg, bool):
-                pass  # legacy positional non_blocking
-            else:
-                raise TypeError(f"to: cannot convert to {arg!r}")
+        """Convert dtype and/or device, as torch.Tensor.to: ``to(dtype)``, ``to(device,
+        dtype=None)``, ``to(other)``, each optionally followed by ``non_blocking, copy``; or the
+        same as keywords. Returns the tensor itself when nothing changes (unless copy=True)."""
+        dev, dtype, copy = _parse_to(args, kwargs)
+        if dev is not None and dev.type == "cuda":
+            dev = _cuda_target(dev, "to")
         from .ops.conversion import convert
-        return convert(self, None if dtype is None else _dt.to_dtype(dtype),
-                       None if device is None else as_device(device), copy)
+        return convert(self, dtype, dev, copy)
 
-    def type(self, dtype=None, non_blocking=False):
+    def type(self, dtype=None, non_blocking=False, **kwargs):
+        """Without an argument, the legacy type name ('labgrad.FloatTensor'); with one (a dtype
+        or such a name), the tensor converted to it."""
         if dtype is None:
-            return f"labgrad.{_LEGACY_NAMES.get(self.dtype.name, 'Tensor')}"
-        if isinstance(dtype, str) and dtype.rsplit(".", 1)[-1] in _LEGACY_TYPES:
-            dtype = _LEGACY_TYPES[dtype.rsplit(".", 1)[-1]]
+            where = "cuda." if self.is_cuda else ""
+            return f"labgrad.{where}{_LEGACY_NAMES.get(self.dtype.name, 'Tensor')}"
+        if isinstance(dtype, str):
+            prefix, _, name = dtype.rpartition(".")
+            if prefix not in ("torch", "labgrad", "torch.cuda", "labgrad.cuda") or \
+                    name not in _LEGACY_TYPES:
+                raise ValueError(f"type: invalid type: {dtype!r}")
+            target = _dt.to_dtype(_LEGACY_TYPES[name])
+            return self.to("cuda" if prefix.endswith("cuda") else "cpu", target)
+        if not isinstance(dtype, _dt.dtype):
+            raise ValueError(f"type: invalid type: {dtype!r}")
         return self.to(dtype)
 
     def type_as(self, other: Tensor) -> Tensor:
@@ -330,11 +397,14 @@ class Tensor:
     def bool(self):
         return self.to(_dt.bool)
 
-    def cpu(self):
-        return self.to("cpu")
+    def cpu(self, memory_format=None):
+        return self.to(CPU)
 
-    def cuda(self, device=None, non_blocking=False):
-        return self.to(as_device("cuda" if device is None else device))
+    def cuda(self, device=None, non_blocking=False, memory_format=None):
+        target = as_device("cuda" if device is None else device)
+        if target.type != "cuda":
+            raise ValueError(f"cuda: invalid device, must be a cuda device, got {target}")
+        return self.to(target)
 
     # ------------------------------------------------------------ Python protocol
 
@@ -346,19 +416,33 @@ class Tensor:
     def __iter__(self):
         if self._data.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
-        return iter(self.unbind(0))
+        unbind = getattr(self, "unbind", None)
+        if unbind is not None:
+            return iter(unbind(0))
+        return (self[i] for i in range(self._data.shape[0]))
 
     def __bool__(self):
-        if self._data.size != 1:
-            raise RuntimeError(f"bool: the truth value of a tensor with {self._data.size} "
-                               "elements is ambiguous; use .any() or .all()")
+        n = self._data.size
+        if n != 1:
+            amount = "no values" if n == 0 else "more than one value"
+            raise RuntimeError(f"bool: Boolean value of Tensor with {amount} is ambiguous; use "
+                               ".any() or .all()")
         return bool(self._data.reshape(()).item())
 
     def __float__(self):
-        return float(self.item())
+        return float(self._scalar("float"))
 
     def __int__(self):
-        return int(self.item())
+        return int(self._scalar("int"))
+
+    def __complex__(self):
+        return complex(self._scalar("complex"))
+
+    def _scalar(self, op):
+        if self._data.size != 1:
+            raise ValueError(f"{op}: only one element tensors can be converted to Python "
+                             f"scalars (this one has {self._data.size})")
+        return self.item()
 
     def __index__(self):
         if self._data.dtype.kind not in "biu" or self._data.size != 1:
@@ -366,13 +450,11 @@ class Tensor:
                             "index")
         return int(self.item())
 
-    def __complex__(self):
-        return complex(self.item())
-
     def __format__(self, spec):
-        if self._data.ndim == 0 and spec:
+        """f"{t:.2f}" formats the number of a 0-d tensor; other tensors take no format spec."""
+        if self._data.ndim == 0 and type(self) is Tensor:
             return format(self.item(), spec)
-        return object.__format__(self, spec) if spec else repr(self)
+        return object.__format__(self, spec)
 
     __hash__ = object.__hash__  # == is elementwise, so tensors hash by identity
 
@@ -387,10 +469,10 @@ class Tensor:
         if self.grad_fn is not None:
             raise RuntimeError("deepcopy: only leaf tensors (created by the user) support "
                                "deepcopy; detach() it first")
-        new = Tensor._wrap(self._data.copy())
+        new = type(self)._wrap(self._data.copy())
         new._rg = self._rg
-        if self.grad is not None:
-            new.grad = self.grad.__deepcopy__(memo)
+        if self._grad is not None:
+            new._grad = self._grad.__deepcopy__(memo)
         memo[id(self)] = new
         return new
 
@@ -413,5 +495,83 @@ def _wrap_dim(op, dim, ndim):
 _LEGACY_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
                  "bfloat16": "BFloat16Tensor", "int64": "LongTensor", "int32": "IntTensor",
                  "int16": "ShortTensor", "int8": "CharTensor", "uint8": "ByteTensor",
-                 "bool": "BoolTensor"}
+                 "bool": "BoolTensor", "uint16": "UInt16Tensor", "uint32": "UInt32Tensor",
+                 "uint64": "UInt64Tensor"}
 _LEGACY_TYPES = {v: k for k, v in _LEGACY_NAMES.items()}
+
+
+def _check_grad(t: Tensor, grad):
+    """What PyTorch checks when .grad is assigned: a tensor like `t` (not `t` itself)."""
+    if not isinstance(grad, Tensor):
+        raise TypeError(f"grad: assigned grad expected to be a Tensor or None but got grad of "
+                        f"type {builtins.type(grad).__name__}")
+    if grad is t:
+        raise RuntimeError("grad: can't assign Variable as its own grad")
+    if grad._data.dtype != t._data.dtype:
+        raise RuntimeError(f"grad: attempting to assign a gradient with dtype "
+                           f"{grad.dtype.name} to a tensor with dtype {t.dtype.name}. Please "
+                           "ensure that the gradient and the tensor have the same dtype")
+    if grad.device != t.device:
+        raise RuntimeError(f"grad: attempting to assign a gradient with device {grad.device} to "
+                           f"a tensor with device {t.device}. Please ensure that the gradient "
+                           "and the tensor are on the same device")
+    if grad._data.shape != t._data.shape:
+        raise RuntimeError(f"grad: attempting to assign a gradient of size "
+                           f"'{list(grad._data.shape)}' to a tensor of size "
+                           f"'{list(t._data.shape)}'. Please ensure that the gradient and the "
+                           "tensor are the same size")
+
+
+def _is_dtype_arg(value) -> bool:
+    return isinstance(value, _dt.dtype) or value is builtins.float or value is builtins.int \
+        or value is builtins.bool
+
+
+def _is_device_arg(value) -> bool:
+    return isinstance(value, (str, _device)) or (
+        isinstance(value, int) and not isinstance(value, bool))
+
+
+def _parse_to(args, kwargs):
+    """Tensor.to's three signatures: (dtype, ...), (device, dtype, ...), (tensor, ...), each
+    followed by optional non_blocking and copy; returns (device, dtype, copy)."""
+    dev = kwargs.pop("device", None)
+    dtype = kwargs.pop("dtype", None)
+    non_blocking = kwargs.pop("non_blocking", False)
+    copy = kwargs.pop("copy", False)
+    kwargs.pop("memory_format", None)
+    if kwargs:
+        raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
+    args = list(args)
+    if args and args[0] is None:
+        args.pop(0)
+    elif args:
+        first = args.pop(0)
+        if isinstance(first, Tensor):
+            dev, dtype = first.device, first.dtype
+        elif _is_dtype_arg(first):
+            dtype = first
+        elif _is_device_arg(first):
+            dev = first
+            if args and _is_dtype_arg(args[0]):
+                dtype = args.pop(0)
+        else:
+            raise TypeError(f"to() received an invalid argument {first!r}: expected a dtype, a "
+                            "device or a Tensor")
+    if len(args) > 2 or not all(isinstance(a, bool) for a in args):
+        raise TypeError(f"to() received invalid arguments {tuple(args)}: after the dtype, device "
+                        "or tensor come only non_blocking and copy (bools)")
+    if len(args) == 2:
+        non_blocking, copy = args
+    del non_blocking  # copies are synchronous here
+    return (None if dev is None else as_device(dev),
+            None if dtype is None else _dt.to_dtype(dtype), bool(copy))
+
+
+def _cuda_target(dev, op):
+    """A CUDA device with its index filled in, or a clear error where none can be used."""
+    from . import cuda
+    cuda.check_device(dev, op)
+    if dev.index is None:
+        return _device("cuda", backend.cupy().cuda.runtime.getDevice())
+    return dev

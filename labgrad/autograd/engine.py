@@ -3,17 +3,19 @@
 Dependencies are counted first; a node runs once every consumer of its outputs has sent its
 gradient. Among ready nodes the most recently created runs first (a heap keyed by the forward
 index), so the order is the same on every run and graph depth is limited only by memory.
+
+When `inputs` are given, only the part of the graph between the outputs and those inputs runs,
+as in PyTorch: nodes below the inputs keep their saved tensors, and no other leaf accumulates.
 """
 from __future__ import annotations
 
 import heapq
 
 from . import grad_mode
-from .graph import AccumulateGrad, accumulator_of
+from .graph import AccumulateGrad, edge_of
 
-
-def _root_edge(t):
-    return (t.grad_fn, t._output_nr) if t.grad_fn is not None else (accumulator_of(t), 0)
+# The dependency count of a node that must never run (it leads to none of the inputs).
+_NEVER = 1 << 62
 
 
 def _count_dependencies(roots):
@@ -26,11 +28,41 @@ def _count_dependencies(roots):
         for child, _ in node.next_functions:
             if child is None:
                 continue
-            deps[child] = deps.get(child, 0) + 1
-            if child not in seen:
-                seen.add(child)
-                stack.append(child)
-    return deps
+            if child in deps:
+                deps[child] += 1
+            else:
+                deps[child] = 1
+                if child not in seen:
+                    seen.add(child)
+                    stack.append(child)
+    return deps, seen
+
+
+def _prune(nodes, deps, target_nodes, capture):
+    """Restrict the run to nodes on a path to `target_nodes`.
+
+    Returns the nodes whose backward must run; nodes that lead to no target get a dependency
+    count that never reaches zero. A node is always created after the nodes it has edges to,
+    so one pass in forward order sees every child before its parents.
+    """
+    useful = set()
+    runnable = set()
+    for node in sorted(nodes, key=_seq_of):
+        leads = any(child in useful for child, _ in node.next_functions)
+        if leads or node in target_nodes:
+            useful.add(node)
+        # grad() stops at a target; backward(inputs=) runs a non-leaf target's node, as PyTorch
+        # does, even where nothing below it is wanted.
+        if leads or (node in target_nodes and not capture):
+            runnable.add(node)
+    for node in nodes:
+        if node not in useful:
+            deps[node] = _NEVER
+    return useful, runnable
+
+
+def _seq_of(node):
+    return node._seq
 
 
 def run_backward(outputs, grad_outputs, retain_graph=False, create_graph=False, inputs=None,
@@ -44,57 +76,78 @@ def run_backward(outputs, grad_outputs, retain_graph=False, create_graph=False, 
     buffers = {}
     roots = []
     for t, g in zip(outputs, grad_outputs):
-        node, nr = _root_edge(t)
+        node, nr = edge_of(t)
         buffer = buffers.get(node)
         if buffer is None:
             buffer = buffers[node] = [None] * len(node._output_meta)
             roots.append(node)
         buffer[nr] = g if buffer[nr] is None else buffer[nr] + g
 
-    targets = None
+    deps, nodes = _count_dependencies(roots)
+    targets = runnable = None
     if inputs is not None:
         targets = {}
         for i, t in enumerate(inputs):
-            targets.setdefault(_root_edge(t), []).append(i)
+            targets.setdefault(edge_of(t), []).append(i)
+        target_nodes = {node for node, _ in targets}
+        useful, runnable = _prune(nodes, deps, target_nodes, capture)
+        roots = [node for node in roots if node in useful]
     captured = [None] * len(inputs) if capture else None
 
-    deps = _count_dependencies(roots)
     ready = [(-node._seq, node) for node in roots if node not in deps]
     heapq.heapify(ready)
-    with grad_mode.set_grad_enabled(create_graph):
+    heappop, heappush = heapq.heappop, heapq.heappush
+    state = grad_mode.state
+    previous_mode = state.grad_enabled
+    state.grad_enabled = bool(create_graph)  # formulas record only for create_graph
+    try:
         while ready:
-            _, node = heapq.heappop(ready)
+            node = heappop(ready)[1]
+            # A buffer exists only once some gradient has arrived (roots always have one).
             grads = buffers.pop(node, None)
-            if targets is not None and grads is not None:
-                for nr, g in enumerate(grads):
-                    for i in targets.get((node, nr), ()):
-                        if capture:
-                            captured[i] = g
-                        elif g is not None and type(node) is not AccumulateGrad:
-                            inputs[i]._accumulate_nonleaf_grad(g)
+            if targets is not None:
+                if grads is not None:
+                    _deliver(node, grads, targets, inputs, captured)
+                if node not in runnable:
+                    continue
             if type(node) is AccumulateGrad:
-                if grads is not None and grads[0] is not None and not capture and (
-                        targets is None or (node, 0) in targets):
+                if grads is not None and grads[0] is not None and not capture:
                     node.accumulate(grads[0])
                 continue
 
-            if grads is None or all(g is None for g in grads):
-                input_grads = None
+            edges = node.next_functions
+            if grads is None:
+                input_grads = (None,) * len(edges)
             else:
                 input_grads = node._apply(grads)
-            if not retain_graph:
-                node._release()
-            for i, (child, nr) in enumerate(node.next_functions):
+                if not retain_graph and node._versions:  # node._release(), inlined
+                    node._saved = None
+            for g, (child, nr) in zip(input_grads, edges):
                 if child is None:
                     continue
-                g = input_grads[i] if input_grads is not None else None
                 if g is not None:
                     buffer = buffers.get(child)
                     if buffer is None:
                         buffer = buffers[child] = [None] * len(child._output_meta)
-                    buffer[nr] = g if buffer[nr] is None else buffer[nr] + g
+                        buffer[nr] = g
+                    elif buffer[nr] is None:
+                        buffer[nr] = g
+                    else:
+                        buffer[nr] = buffer[nr] + g
                 remaining = deps[child] - 1
                 deps[child] = remaining
-                if remaining == 0:
-                    heapq.heappush(ready, (-child._seq, child))
+                if not remaining:
+                    heappush(ready, (-child._seq, child))
+    finally:
+        state.grad_enabled = previous_mode
     return captured
+
+
+def _deliver(node, grads, targets, inputs, captured):
+    """Hand the gradients arriving at `node` to the inputs it produced."""
+    for nr, g in enumerate(grads):
+        for i in targets.get((node, nr), ()):
+            if captured is not None:
+                captured[i] = g
+            elif g is not None and type(node) is not AccumulateGrad:
+                inputs[i]._accumulate_nonleaf_grad(g)

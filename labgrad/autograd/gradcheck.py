@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..backend import xp_of
 from . import grad_mode
 
 
@@ -19,6 +20,13 @@ def _differentiable_outputs(func, inputs):
         return [o for o in _outputs_tuple(func(*inputs)) if o is not None and o._rg]
 
 
+def _host64(array):
+    """An array as a flat float64 NumPy array (copied from the GPU where it lives there)."""
+    if type(array) is not np.ndarray:
+        array = array.get()
+    return array.astype(np.float64).ravel()
+
+
 def _numerical_jacobians(func, inputs, eps):
     """For each input requiring grad: d(outputs)/d(input) by central differences, float64."""
     from ..tensor import Tensor
@@ -28,18 +36,25 @@ def _numerical_jacobians(func, inputs, eps):
             if not (isinstance(t, Tensor) and t._rg):
                 jacobians.append(None)
                 continue
+            original_data = t._data
+            if not original_data.flags.c_contiguous:
+                t._data = original_data.copy()  # so that the flat view below aliases t
             flat = t._data.reshape(-1)  # a view: perturbing it changes t
             columns = []
-            for j in range(flat.size):
-                original = flat[j].item()
-                flat[j] = original + eps
-                plus = [o._data.astype(np.float64).ravel() for o in _outputs_tuple(func(*inputs))
-                        if isinstance(o, Tensor)]
-                flat[j] = original - eps
-                minus = [o._data.astype(np.float64).ravel() for o in _outputs_tuple(func(*inputs))
-                         if isinstance(o, Tensor)]
-                flat[j] = original
-                columns.append(np.concatenate([(p - m) / (2 * eps) for p, m in zip(plus, minus)]))
+            try:
+                for j in range(flat.size):
+                    original = flat[j].item()
+                    flat[j] = original + eps
+                    plus = [_host64(o._data) for o in _outputs_tuple(func(*inputs))
+                            if isinstance(o, Tensor)]
+                    flat[j] = original - eps
+                    minus = [_host64(o._data) for o in _outputs_tuple(func(*inputs))
+                             if isinstance(o, Tensor)]
+                    flat[j] = original
+                    columns.append(np.concatenate([(p - m) / (2 * eps)
+                                                   for p, m in zip(plus, minus)]))
+            finally:
+                t._data = original_data
             jacobians.append(np.stack(columns, axis=1) if columns else np.zeros((0, 0)))
     return jacobians
 
@@ -59,13 +74,13 @@ def _analytic_jacobians(func, inputs):
                 for t in targets:
                     rows[id(t)].append(np.zeros(t._data.size))
                 continue
-            seed = np.zeros(out._data.shape, dtype=out._data.dtype)
+            seed = xp_of(out._data).zeros(out._data.shape, dtype=out._data.dtype)
             seed.reshape(-1)[i] = 1
             grads = autograd_grad([out], targets, [Tensor._wrap(seed)], retain_graph=True,
                                   allow_unused=True)
             for t, g in zip(targets, grads):
                 rows[id(t)].append(np.zeros(t._data.size) if g is None
-                                   else g._data.astype(np.float64).ravel())
+                                   else _host64(g._data))
     result = []
     for t in inputs:
         if isinstance(t, Tensor) and t._rg:

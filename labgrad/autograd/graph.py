@@ -17,6 +17,11 @@ _forward_counter = itertools.count()
 _NO_EDGE = (None, 0)
 
 
+def take_sequence_number() -> int:
+    """A number below that of every node made from now on (and above every earlier one)."""
+    return next(_forward_counter)
+
+
 class _SavedOutput:
     """An op's own output, saved without a reference cycle (the node would own its output)."""
 
@@ -55,6 +60,8 @@ class Node:
                 f"{self.name()}: trying to backward through the graph a second time (or to read "
                 "saved tensors after they were freed). Its saved tensors were freed by the first "
                 "backward; pass retain_graph=True to the first backward() to keep them.")
+        if not self._versions:  # nothing was saved
+            return saved
         out = []
         for item, version in zip(saved, self._versions):
             if version is None:  # not a tensor: nothing to check
@@ -66,41 +73,52 @@ class Node:
                 counter, tensor = item._vc, item
             current = counter[0] if counter else 0
             if current != version:
-                raise RuntimeError(
-                    f"{self.name()}: a tensor it saved for backward (shape {tuple(tensor.shape)}, "
-                    f"{tensor.dtype.name}) was modified by an in-place operation: it is at version "
-                    f"{current}, but was saved at version {version}. Hint: make that in-place op "
-                    "out-of-place, or call .clone() before modifying the tensor.")
+                raise _modified_error(self, tensor, current, version)
             out.append(tensor)
         return tuple(out)
 
     def _release(self):
-        """Free saved tensors after backward (plain values such as scalars are kept)."""
-        if self._saved and any(v is not None for v in self._versions):
+        """Free what was saved, after backward (a node that saved nothing can run again)."""
+        if self._versions:
             self._saved = None
 
     def _apply(self, grads: list) -> list:
         """Run backward and shape each input gradient like its input."""
-        if len(self._output_meta) > 1 and None in grads:  # outputs that got no gradient
+        if len(grads) > 1 and None in grads:  # outputs that got no gradient
             grads = _materialize(grads, self._output_meta)
         result = self.backward(*grads)
         if type(result) is not tuple:
             result = (result,)
-        if len(result) != len(self._input_meta):
+        metas = self._input_meta
+        if len(result) != len(metas):
             raise RuntimeError(f"{self.name()}: backward returned {len(result)} gradients for "
-                               f"{len(self._input_meta)} inputs")
+                               f"{len(metas)} inputs")
         shaped = []
-        for g, meta, edge in zip(result, self._input_meta, self.next_functions):
+        for g, meta, edge in zip(result, metas, self.next_functions):
             if g is None or edge[0] is None:
                 shaped.append(None)
                 continue
-            shape, dtype = meta
-            if g._data.shape != shape:
-                g = g.sum_to_size(shape)
-            if g._data.dtype != dtype:
-                g = g.to(from_numpy_dtype(dtype))
+            data = g._data
+            if data.shape != meta[0]:
+                g = g.sum_to_size(meta[0])
+            if data.dtype != meta[1]:
+                g = g.to(from_numpy_dtype(meta[1]))
             shaped.append(g)
         return shaped
+
+
+def _modified_error(node, tensor, current, version):
+    """The error for a saved tensor changed in place between forward and backward."""
+    if tensor.grad_fn is not None:
+        origin = f"output {tensor._output_nr} of {tensor.grad_fn.name()}"
+    else:
+        origin = "a leaf tensor"
+    return RuntimeError(
+        f"{node.name()}: one of the tensors it saved for backward was modified by an in-place "
+        f"operation: a tensor of shape {tuple(tensor.shape)} ({tensor.dtype.name}), now "
+        f"{origin}, is at version {current}; expected version {version} instead. Hint: make "
+        "that in-place op out-of-place (y = y.relu() instead of y.relu_()), or modify a .clone() "
+        "instead.")
 
 
 class AccumulateGrad(Node):
@@ -142,11 +160,46 @@ def accumulator_of(leaf) -> AccumulateGrad:
     return node
 
 
+def edge_of(t):
+    """The (node, output number) that gradients for tensor `t` flow into."""
+    fn = t.grad_fn
+    if fn is None:
+        return accumulator_of(t), 0
+    if t._base is not None:
+        fn = view_grad_fn(t, fn)
+    return fn, t._output_nr
+
+
+def view_grad_fn(view, fn):
+    """The grad_fn of a view, brought up to date if its memory was changed in place with
+    grad recording since `fn` was made: the view is then re-expressed as elements of its base,
+    as PyTorch does. Slot 1 of the shared version counter holds a sequence number taken just
+    before the latest such change: nodes up to it are older than the change."""
+    counter = view._vc
+    if len(counter) < 2 or counter[1] < fn._seq:
+        return fn
+    from ..ops.inplace import regenerate_view
+    return regenerate_view(view)
+
+
+def mark_inplace_with_grad(t, since):
+    """Note on t's version counter that its memory was changed in place with grad recording
+    by an op whose nodes all come after sequence number `since`."""
+    counter = t._vc
+    if len(counter) > 1:
+        counter[1] = since
+    else:
+        counter.append(since)
+
+
 def record(node_cls, inputs, outputs, saved=()):
     """Attach a new `node_cls` node to `outputs`, with edges to the tensors in `inputs`.
 
     `inputs` may hold non-tensors (scalars) as None; `outputs` is a tensor or a tuple of them;
-    `saved` may mix input tensors, output tensors and plain values.
+    `saved` may mix input tensors, output tensors, plain values (such as Python scalars) and
+    None. A node that saved nothing but None can run backward any number of times, like
+    PyTorch's AddBackward0; otherwise backward frees what it saved, scalars included (PyTorch
+    frees the scalar it wraps for ``x * 2`` too).
     """
     node = node_cls.__new__(node_cls)
     edges = []
@@ -156,13 +209,18 @@ def record(node_cls, inputs, outputs, saved=()):
             edges.append(_NO_EDGE)
             input_meta.append(None)
             continue
-        input_meta.append((t._data.shape, t._data.dtype))
+        data = t._data
+        input_meta.append((data.shape, data.dtype))
         if not t._rg:
             edges.append(_NO_EDGE)
-        elif t.grad_fn is not None:
-            edges.append((t.grad_fn, t._output_nr))
-        else:
+            continue
+        fn = t.grad_fn
+        if fn is None:
             edges.append((accumulator_of(t), 0))
+        else:
+            if t._base is not None:
+                fn = view_grad_fn(t, fn)
+            edges.append((fn, t._output_nr))
     node.next_functions = tuple(edges)
     node._input_meta = tuple(input_meta)
     node._seq = next(_forward_counter)
@@ -174,25 +232,44 @@ def record(node_cls, inputs, outputs, saved=()):
         node._output_meta = tuple((o._data.shape, o._data.dtype) for o in outputs)
     else:
         outputs.grad_fn, outputs._rg = node, True
-        node._output_meta = ((outputs._data.shape, outputs._data.dtype),)
-        outputs = (outputs,)
+        data = outputs._data
+        node._output_meta = ((data.shape, data.dtype),)
 
-    if saved:
-        items, versions = [], []
-        for value in saved:
-            if not hasattr(value, "_data"):
-                items.append(value)
-                versions.append(None)
-            elif any(value is o for o in outputs):
-                items.append(_SavedOutput(value))
-                versions.append(value._vc[0])
-            else:
-                items.append(value)
-                versions.append(value._vc[0] if value._vc else 0)
-        node._saved, node._versions = tuple(items), tuple(versions)
-    else:
-        node._saved, node._versions = (), ()
+    if not saved:
+        node._saved = node._versions = ()
+        return node
+    items = []
+    versions = []
+    anything = False
+    for value in saved:
+        if value is None:
+            items.append(None)
+            versions.append(None)
+            continue
+        anything = True
+        counter = getattr(value, "_vc", _NOT_A_TENSOR)
+        if counter is _NOT_A_TENSOR:  # a plain value: nothing to check
+            items.append(value)
+            versions.append(None)
+        elif value is outputs or (type(outputs) is tuple and _is_one_of(value, outputs)):
+            items.append(_SavedOutput(value))  # made value._vc: read it again
+            versions.append(value._vc[0])
+        else:
+            items.append(value)
+            versions.append(counter[0] if counter else 0)
+    node._saved = tuple(items)
+    node._versions = tuple(versions) if anything else ()
     return node
+
+
+_NOT_A_TENSOR = object()
+
+
+def _is_one_of(value, tensors):
+    for t in tensors:
+        if value is t:
+            return True
+    return False
 
 
 # Qualified names of the nn.Modules currently running; nn.Module.__call__ pushes and pops.

@@ -29,9 +29,10 @@ def shape_str(shape) -> str:
 
 
 def describe(value) -> str:
-    """An operand in error messages: 'tensor of shape (2, 3), float32, cpu'."""
+    """An operand in error messages: 'tensor of shape (2, 3) (float32, cpu)'."""
     if isinstance(value, Tensor):
-        return f"tensor of shape {shape_str(value._data.shape)} ({value.dtype.name}, {value.device})"
+        return (f"tensor of shape {shape_str(value._data.shape)} ({value.dtype.name}, "
+                f"{value.device})")
     return f"{type(value).__name__} {value!r}"
 
 
@@ -84,13 +85,23 @@ def binary_operands(op, input, other):
         raise TypeError(f"{op}: expected at least one tensor, got {describe(input)} and "
                         f"{describe(other)}")
     tensor, number = (ta, other) if ta is not None else (tb, input)
-    if not isinstance(number, _NUMBER_TYPES):
-        raise TypeError(f"{op}: unsupported operand {describe(number)} with {describe(tensor)}")
-    number = scalar_value(number)
+    kind_of_number = type(number)
+    if kind_of_number is not float and kind_of_number is not int:
+        if not isinstance(number, _NUMBER_TYPES):
+            raise TypeError(f"{op}: unsupported operand {describe(number)} with "
+                            f"{describe(tensor)}")
+        number = scalar_value(number)
+        kind_of_number = type(number)
     data = tensor._data
-    kind = data.dtype.kind
-    if isinstance(number, float) and kind not in "fV" or (
-            isinstance(number, int) and not isinstance(number, bool) and kind == "b"):
+    # A Python number only changes the tensor's dtype across kinds: a float with an integer or
+    # bool tensor gives the default float, an int with a bool tensor gives int64.
+    if kind_of_number is float:
+        kind = data.dtype.kind
+        if kind == "V":  # bfloat16: a bare float would promote it to float32
+            number = data.dtype.type(number)
+        elif kind != "f":
+            data = data.astype(_dt.result_type(tensor, number).np)
+    elif kind_of_number is int and data.dtype.kind == "b":
         data = data.astype(_dt.result_type(tensor, number).np)
     if ta is not None:
         return data, number, ta, None

@@ -30,6 +30,14 @@ def _compute(op, kernel, ad, bd):
         return kernel(ad, bd)
     except ValueError:
         raise broadcast_error(op, np.shape(ad), np.shape(bd)) from None
+    except OverflowError:  # a Python int outside the tensor's integer range: wrap like PyTorch
+        return kernel(*(_wrapped_int(x, bd if x is ad else ad) for x in (ad, bd)))
+
+
+def _wrapped_int(value, array):
+    if not isinstance(value, int):
+        return value
+    return np.array(value, dtype=np.int64).astype(array.dtype)
 
 
 # ------------------------------------------------------------------ add, sub
@@ -104,6 +112,19 @@ class DivBackward1(Node):
         return zero, zero
 
 
+def _integral(value):
+    if isinstance(value, (int, float)):
+        return isinstance(value, int)
+    return value.dtype.kind in "biu"
+
+
+def _as_default_float(value):
+    from .. import dtypes
+    if isinstance(value, int):
+        return float(value)
+    return value.astype(dtypes.get_default_dtype().np)
+
+
 def _true_divide(ad, bd):
     xp = xp_of(ad if not isinstance(ad, (int, float)) else bd)
     return xp.true_divide(ad, bd)
@@ -130,10 +151,9 @@ def div(input, other, *, rounding_mode=None):
     """input / other; rounding_mode None (true division), 'trunc' or 'floor'."""
     if rounding_mode is None:
         ad, bd, a, b = binary_operands("div", input, other)
+        if _integral(ad) and _integral(bd):  # int / int is a default-float result
+            ad, bd = _as_default_float(ad), _as_default_float(bd)
         out = _wrap(_compute("div", _true_divide, ad, bd))
-        if out._data.dtype.kind != "f" and out._data.dtype.kind != "V":
-            from .. import dtypes
-            out = _wrap(out._data.astype(dtypes.get_default_dtype().np))
         if needs_grad(a, b):
             record(DivBackward0, (a, b), out, saved=(_kept(input, _rg(b)), other))
         return out
@@ -178,7 +198,8 @@ def remainder(input, other):
     ad, bd, a, b = binary_operands("remainder", input, other)
     out = _wrap(_compute("remainder", _remainder, ad, bd))
     if needs_grad(a, b):
-        node = record(RemainderBackward0, (a, b), out, saved=(_kept(input, _rg(b)), other))
+        node = record(RemainderBackward0, (a, b), out,
+                      saved=(_kept(input, _rg(b)), _kept(other, _rg(b))))
         node.rounding = "floor"
     return out
 
@@ -188,7 +209,8 @@ def fmod(input, other):
     ad, bd, a, b = binary_operands("fmod", input, other)
     out = _wrap(_compute("fmod", _fmod, ad, bd))
     if needs_grad(a, b):
-        node = record(RemainderBackward0, (a, b), out, saved=(_kept(input, _rg(b)), other))
+        node = record(RemainderBackward0, (a, b), out,
+                      saved=(_kept(input, _rg(b)), _kept(other, _rg(b))))
         node.rounding = "trunc"
     return out
 

@@ -1,65 +1,706 @@
-"""Matrix products: matmul with all of PyTorch's shape cases, and its relatives."""
+"""Matrix products: matmul with all of PyTorch's shape cases, and its relatives.
+
+mm, bmm, mv and dot are the primitives: each checks its operands (errors name the op and both
+shapes), computes on arrays and records a node named as PyTorch names it. matmul dispatches to
+them; the add-and-multiply family (addmm, addmv, addr, baddbmm, addbmm) reuses their gradient
+rules; tensordot, inner, outer and kron are built from other ops; einsum has its own node.
+Every backward is written with these same ops, so gradients of gradients work.
+"""
 from __future__ import annotations
+
+import math
+import string
+
+import numpy as np
 
 from ..autograd.graph import Node
 from ..tensor import Tensor
-from ._util import check_same_device, needs_grad, record, shape_str
+from ._util import (check_same_device, needs_grad, record, scalar_value, shape_str, wrap_dim,
+                    xp_of)
 
 _wrap = Tensor._wrap
+_ndarray = np.ndarray
+
+# Subscript letters in PyTorch's order: sublist integer i is _LETTERS[i], and an implicit einsum
+# output lists its letters in this (ASCII) order, uppercase first.
+_LETTERS = string.ascii_uppercase + string.ascii_lowercase
 
 
-class MmBackward0(Node):
-    """Backward of matmul for any ranks; 1-D operands are treated as a row / a column."""
+# ------------------------------------------------------------------ operand checks
+
+
+def _check_operands(op, named):
+    """Tensors on one device with one dtype, as PyTorch's products require (no promotion).
+
+    `named` maps each operand's parameter name to its value, so errors can name it.
+    """
+    for name, t in named.items():
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{op}: expected {name} to be a tensor, got {type(t).__name__}")
+    tensors = list(named.values())
+    if any(type(t._data) is not _ndarray for t in tensors):
+        check_same_device(op, *tensors)
+    if len({t._data.dtype for t in tensors}) > 1:
+        listed = " and ".join(f"{t.dtype.name} ({name})" for name, t in named.items())
+        which = "both operands" if len(tensors) == 2 else "all operands"
+        raise RuntimeError(f"{op}: expected {which} to have the same dtype, got {listed}. "
+                           "Convert one with .to(dtype) first.")
+    if tensors[0]._data.dtype.kind == "b":
+        raise RuntimeError(f"{op}: not implemented for bool tensors (as in PyTorch); convert "
+                           "them with .int() or .float() first")
+
+
+def _inner_error(op, shape_a, shape_b, inner_a, inner_b):
+    return RuntimeError(f"{op}: {shape_str(shape_a)} @ {shape_str(shape_b)}: inner dimensions "
+                        f"{inner_a} and {inner_b} differ")
+
+
+def _check_ranks(op, shapes, ranks, hint):
+    """Each operand has the rank the op needs; `shapes` and `ranks` map names to them."""
+    if all(len(shapes[name]) == rank for name, rank in ranks.items()):
+        return
+    expected = " and ".join(f"a {rank}-D {name}" for name, rank in ranks.items())
+    got = " and ".join(shape_str(shapes[name]) for name in ranks)
+    raise RuntimeError(f"{op}: expected {expected}, got shapes {got}{hint}")
+
+
+def _check_mm(op, a, b, names=("mat1", "mat2")):
+    """Shapes (n, k) and (k, m)."""
+    _check_ranks(op, dict(zip(names, (a.shape, b.shape))), dict.fromkeys(names, 2),
+                 "; use matmul for vectors and batches")
+    if a.shape[1] != b.shape[0]:
+        raise _inner_error(op, a.shape, b.shape, a.shape[1], b.shape[0])
+
+
+def _check_bmm(op, a, b, names=("batch1", "batch2")):
+    """Shapes (batch, n, k) and (batch, k, m): the same batch size, no broadcasting."""
+    _check_ranks(op, dict(zip(names, (a.shape, b.shape))), dict.fromkeys(names, 3),
+                 "; use matmul for other ranks")
+    if a.shape[0] != b.shape[0]:
+        raise RuntimeError(f"{op}: batch sizes {a.shape[0]} and {b.shape[0]} differ (shapes "
+                           f"{shape_str(a.shape)} and {shape_str(b.shape)}); {op} does not "
+                           "broadcast, matmul does")
+    if a.shape[2] != b.shape[1]:
+        raise _inner_error(op, a.shape, b.shape, a.shape[2], b.shape[1])
+
+
+def _check_mv(op, mat, vec, mat_name="mat"):
+    """Shapes (n, k) and (k,)."""
+    _check_ranks(op, {mat_name: mat.shape, "vec": vec.shape}, {mat_name: 2, "vec": 1}, "")
+    if mat.shape[1] != vec.shape[0]:
+        raise _inner_error(op, mat.shape, vec.shape, mat.shape[1], vec.shape[0])
+
+
+def _check_vectors(op, a, b, names=("input", "other"), same_length=True):
+    """Two 1-D shapes, of the same length unless `same_length` is False."""
+    _check_ranks(op, dict(zip(names, (a.shape, b.shape))), dict.fromkeys(names, 1), "")
+    if same_length and a.shape[0] != b.shape[0]:
+        raise RuntimeError(f"{op}: expected vectors of the same length, got shapes "
+                           f"{shape_str(a.shape)} and {shape_str(b.shape)}")
+
+
+def _broadcast_shape(*shapes):
+    """The shape `shapes` broadcast to, or None when they do not broadcast."""
+    ndim = max(len(s) for s in shapes)
+    out = []
+    for axis in range(-ndim, 0):
+        sizes = {s[axis] for s in shapes if len(s) >= -axis} - {1}
+        if len(sizes) > 1:
+            return None
+        out.append(sizes.pop() if sizes else 1)
+    return tuple(out)
+
+
+def _as_dtype(array, dtype):
+    """The result in the operands' dtype (NumPy computes bfloat16 products in float32)."""
+    return array if array.dtype == dtype else array.astype(dtype)
+
+
+# ------------------------------------------------------------------ gradient rules
+# Each rule takes the gradient of a product of `a` and `b` and returns the gradients of the
+# two factors, computing only those asked for.
+
+
+def _mm_grads(grad, a, b, need_a, need_b):
+    """Matrices or (broadcast) batches of them: grad @ b^T and a^T @ grad."""
+    return (matmul(grad, b.mT) if need_a else None,
+            matmul(a.mT, grad) if need_b else None)
+
+
+def _mv_grads(grad, mat, vec, need_mat, need_vec):
+    """mat @ vec: the outer product grad vec^T, and mat^T @ grad."""
+    return (outer(grad, vec) if need_mat else None,
+            mv(mat.mT, grad) if need_vec else None)
+
+
+def _dot_grads(grad, a, b, need_a, need_b):
+    """a . b, with a 0-d grad."""
+    return (grad * b if need_a else None, grad * a if need_b else None)
+
+
+def _outer_grads(grad, a, b, need_a, need_b):
+    """The outer product a b^T: grad @ b and grad^T @ a."""
+    return (mv(grad, b) if need_a else None, mv(grad.mT, a) if need_b else None)
+
+
+def _scaled(grad, factor):
+    return grad if factor == 1 else grad * factor
+
+
+def _save_crosswise(a, b):
+    """Each factor is needed only for the other's gradient, so save it only then."""
+    return (a if b._rg else None, b if a._rg else None)
+
+
+class _ProductBackward(Node):
+    """Backward of a product of two tensors, by the class's gradient `rule`."""
+
+    rule = None
 
     def backward(self, grad):
         a, b = self.saved_tensors
-        a_vec, b_vec = self.vectors
-        g = grad
-        if a_vec:
-            g = g.unsqueeze(-2)
-        if b_vec:
-            g = g.unsqueeze(-1)
-        grad_a = grad_b = None
-        if self.next_functions[0][0] is not None:
-            grad_a = matmul(g, (b.unsqueeze(-1) if b_vec else b).mT)
-            if a_vec:
-                grad_a = grad_a.squeeze(-2)
-        if self.next_functions[1][0] is not None:
-            grad_b = matmul((a.unsqueeze(0) if a_vec else a).mT, g)
-            if b_vec:
-                grad_b = grad_b.squeeze(-1)
-        return grad_a, grad_b
+        return type(self).rule(grad, a, b, *self.needs_input_grad)
+
+
+class MmBackward0(_ProductBackward):
+    rule = staticmethod(_mm_grads)
+
+
+class BmmBackward0(_ProductBackward):
+    """Also matmul's batched product: the engine sums gradients over broadcast batch dims."""
+
+    rule = staticmethod(_mm_grads)
+
+
+class MvBackward0(_ProductBackward):
+    rule = staticmethod(_mv_grads)
+
+
+class DotBackward0(_ProductBackward):
+    rule = staticmethod(_dot_grads)
+
+
+class VdotBackward0(DotBackward0):
+    pass  # real tensors only: vdot is dot
+
+
+def _product(node_cls, a, b, array):
+    """Wrap the product `array` of tensors a and b, recording node_cls when grad is needed."""
+    out = _wrap(_as_dtype(array, a._data.dtype))
+    if needs_grad(a, b):
+        record(node_cls, (a, b), out, saved=_save_crosswise(a, b))
+    return out
+
+
+# ------------------------------------------------------------------ products
+
+
+def mm(input, mat2):
+    """The product of two matrices, (n, k) @ (k, m)."""
+    _check_operands("mm", {"input": input, "mat2": mat2})
+    _check_mm("mm", input._data, mat2._data, ("input", "mat2"))
+    return _product(MmBackward0, input, mat2, input._data @ mat2._data)
+
+
+def bmm(input, mat2):
+    """Matrix products batch by batch: (b, n, k) @ (b, k, m), without broadcasting."""
+    _check_operands("bmm", {"input": input, "mat2": mat2})
+    _check_bmm("bmm", input._data, mat2._data, ("input", "mat2"))
+    return _product(BmmBackward0, input, mat2, input._data @ mat2._data)
+
+
+def mv(input, vec):
+    """Matrix times vector: (n, k) @ (k,)."""
+    _check_operands("mv", {"input": input, "vec": vec})
+    _check_mv("mv", input._data, vec._data, "input")
+    return _product(MvBackward0, input, vec, input._data @ vec._data)
+
+
+def dot(input, tensor):
+    """The dot product of two vectors of the same length (a 0-d tensor)."""
+    _check_operands("dot", {"input": input, "tensor": tensor})
+    _check_vectors("dot", input._data, tensor._data, ("input", "tensor"))
+    return _product(DotBackward0, input, tensor, input._data @ tensor._data)
+
+
+def vdot(input, other):
+    """dot with the first vector conjugated; labgrad's tensors are real, so it is dot."""
+    _check_operands("vdot", {"input": input, "other": other})
+    _check_vectors("vdot", input._data, other._data)
+    return _product(VdotBackward0, input, other, input._data @ other._data)
+
+
+def _check_matmul_shapes(shape_a, shape_b):
+    if not shape_a or not shape_b:
+        raise RuntimeError(f"matmul: both arguments need at least 1 dimension, got shapes "
+                           f"{shape_str(shape_a)} and {shape_str(shape_b)}")
+    inner_b = shape_b[-2] if len(shape_b) > 1 else shape_b[0]
+    if shape_a[-1] != inner_b:
+        raise _inner_error("matmul", shape_a, shape_b, shape_a[-1], inner_b)
+    batch_a, batch_b = shape_a[:-2], shape_b[:-2]
+    if batch_a and batch_b and _broadcast_shape(batch_a, batch_b) is None:
+        raise RuntimeError(f"matmul: {shape_str(shape_a)} @ {shape_str(shape_b)}: batch "
+                           f"dimensions {shape_str(batch_a)} and {shape_str(batch_b)} cannot be "
+                           "broadcast (each size must match or be 1)")
 
 
 def matmul(input, other):
-    """Matrix product with PyTorch's (and NumPy's) rules for 1-D and batched operands."""
-    if not isinstance(input, Tensor) or not isinstance(other, Tensor):
-        raise TypeError(f"matmul: expected two tensors, got {type(input).__name__} and "
-                        f"{type(other).__name__}")
-    ad, bd = input._data, other._data
-    if ad.ndim == 0 or bd.ndim == 0:
-        raise RuntimeError(f"matmul: both arguments need at least 1 dimension, got shapes "
-                           f"{shape_str(ad.shape)} and {shape_str(bd.shape)}")
-    if type(ad) is not type(bd):
-        check_same_device("matmul", input, other)
-    if ad.dtype != bd.dtype:
-        raise RuntimeError(f"matmul: expected both operands to have the same dtype, got "
-                           f"{input.dtype.name} and {other.dtype.name}")
-    inner_a = ad.shape[-1]
-    inner_b = bd.shape[-2] if bd.ndim > 1 else bd.shape[0]
-    if inner_a != inner_b:
-        raise RuntimeError(f"matmul: {shape_str(ad.shape)} @ {shape_str(bd.shape)}: inner "
-                           f"dimensions {inner_a} and {inner_b} differ")
-    try:
-        out = _wrap(ad @ bd)
-    except ValueError:
-        raise RuntimeError(f"matmul: {shape_str(ad.shape)} @ {shape_str(bd.shape)}: the batch "
-                           "dimensions cannot be broadcast") from None
-    if needs_grad(input, other):
-        node = record(MmBackward0, (input, other), out, saved=(
-            input if other._rg else None, other if input._rg else None))
-        node.vectors = (ad.ndim == 1, bd.ndim == 1)
+    """Matrix product with PyTorch's (and NumPy's) rules for 1-D and batched operands.
+
+    1-D @ 1-D is dot and 2-D @ 1-D is mv. Otherwise a 1-D operand is a row (on the left) or a
+    column (on the right) whose added dimension is removed again, and dimensions before the
+    last two are batch dimensions, broadcast against each other.
+    """
+    _check_operands("matmul", {"input": input, "other": other})
+    a, b = input._data, other._data
+    _check_matmul_shapes(a.shape, b.shape)
+    if b.ndim == 1:
+        if a.ndim == 1:
+            return _product(DotBackward0, input, other, a @ b)
+        if a.ndim == 2:
+            return _product(MvBackward0, input, other, a @ b)
+        return _matmul_matrices(input, other.unsqueeze(-1)).squeeze(-1)
+    if a.ndim == 1:
+        return _matmul_matrices(input.unsqueeze(0), other).squeeze(-2)
+    return _matmul_matrices(input, other)
+
+
+def _matmul_matrices(a, b):
+    """matmul of operands with at least 2 dimensions each, already checked."""
+    ad, bd = a._data, b._data
+    if ad.ndim == 2 and bd.ndim == 2:
+        return _product(MmBackward0, a, b, ad @ bd)
+    if bd.ndim == 2:
+        # A batch times one matrix (as in a linear layer): stack a's batches into rows for a
+        # single mm, so that b's gradient comes out as one (k, m) product rather than one per
+        # batch, summed afterwards. PyTorch does the same.
+        rows = a.reshape(math.prod(ad.shape[:-1]), ad.shape[-1])
+        out = _product(MmBackward0, rows, b, rows._data @ bd)
+        return out.reshape(ad.shape[:-1] + bd.shape[-1:])
+    return _product(BmmBackward0, a, b, ad @ bd)
+
+
+def outer(input, vec2):
+    """The outer product of two vectors: (n,) and (m,) give (n, m). Promotes dtypes."""
+    for name, t in (("input", input), ("vec2", vec2)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"outer: expected {name} to be a tensor, got {type(t).__name__}")
+    if input.ndim != 1 or vec2.ndim != 1:
+        raise RuntimeError(f"outer: expected two 1-D tensors, got shapes "
+                           f"{shape_str(input.shape)} and {shape_str(vec2.shape)}")
+    return input.unsqueeze(-1) * vec2  # as in PyTorch, recorded as MulBackward0
+
+
+ger = outer
+
+
+def inner(input, other):
+    """Sum of products over the last dimension of both; a 0-d operand just multiplies."""
+    _check_operands("inner", {"input": input, "other": other})
+    if input.ndim == 0 or other.ndim == 0:
+        return input * other
+    if input.shape[-1] != other.shape[-1]:
+        raise RuntimeError(f"inner: the last dimensions of {shape_str(input.shape)} and "
+                           f"{shape_str(other.shape)} differ ({input.shape[-1]} and "
+                           f"{other.shape[-1]})")
+    return tensordot(input, other, ([-1], [-1]))
+
+
+def _tensordot_dims(dims, ndim_a, ndim_b):
+    """`dims` (an int n, or a pair of dim lists) as two lists of non-negative dims."""
+    if isinstance(dims, Tensor):
+        dims = dims.tolist()
+    if isinstance(dims, (int, np.integer)):
+        if not 0 <= dims <= min(ndim_a, ndim_b):
+            raise RuntimeError(f"tensordot: dims={dims} must be between 0 and the smaller "
+                               f"number of dimensions ({ndim_a} and {ndim_b})")
+        return list(range(ndim_a - dims, ndim_a)), list(range(dims))
+    if not isinstance(dims, (tuple, list)) or len(dims) != 2:
+        raise TypeError(f"tensordot: dims must be an int or a pair of lists of dims, got "
+                        f"{dims!r}")
+    pair = [[d] if isinstance(d, (int, np.integer)) else list(d) for d in dims]
+    if len(pair[0]) != len(pair[1]):
+        raise RuntimeError(f"tensordot: both lists of dims must have the same length, got "
+                           f"{pair[0]} and {pair[1]}")
+    wrapped = []
+    for listed, ndim in zip(pair, (ndim_a, ndim_b)):
+        axes = [wrap_dim("tensordot", int(d), ndim) for d in listed]
+        if len(set(axes)) != len(axes):
+            raise RuntimeError(f"tensordot: dims {listed} name a dimension more than once")
+        wrapped.append(axes)
+    return wrapped
+
+
+def tensordot(a, b, dims=2, out=None):
+    """Sum of products over dims of `a` paired with dims of `b`; the rest are kept in order."""
+    _check_operands("tensordot", {"a": a, "b": b})
+    dims_a, dims_b = _tensordot_dims(dims, a.ndim, b.ndim)
+    shape_a, shape_b = a.shape, b.shape
+    for da, db in zip(dims_a, dims_b):
+        if shape_a[da] != shape_b[db]:
+            raise RuntimeError(f"tensordot: contracted dimensions differ: dim {da} of a "
+                               f"{shape_str(shape_a)} has size {shape_a[da]}, dim {db} of b "
+                               f"{shape_str(shape_b)} has size {shape_b[db]}")
+    free_a = [d for d in range(a.ndim) if d not in dims_a]
+    free_b = [d for d in range(b.ndim) if d not in dims_b]
+    kept = [shape_a[d] for d in free_a] + [shape_b[d] for d in free_b]
+    summed = math.prod(shape_a[d] for d in dims_a)
+    # One matrix product: a's kept dims as rows, the summed ones as columns; b the other way.
+    rows = a.permute(free_a + dims_a).reshape(math.prod(kept[:len(free_a)]), summed)
+    cols = b.permute(dims_b + free_b).reshape(summed, math.prod(kept[len(free_a):]))
+    return mm(rows, cols).reshape(kept)
+
+
+def kron(input, other):
+    """The Kronecker product: block (i, j, ...) is input[i, j, ...] * other. Promotes dtypes."""
+    for name, t in (("input", input), ("other", other)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"kron: expected {name} to be a tensor, got {type(t).__name__}")
+    ndim = max(input.ndim, other.ndim)
+    shape_a = (1,) * (ndim - input.ndim) + tuple(input.shape)
+    shape_b = (1,) * (ndim - other.ndim) + tuple(other.shape)
+    # Interleave the dimensions, a's at even positions and b's at odd ones: merging each pair
+    # then puts element (i, j) of a pair at i * size_b + j, which is the Kronecker layout.
+    a = input.reshape(tuple(x for s in shape_a for x in (s, 1)))
+    b = other.reshape(tuple(x for s in shape_b for x in (1, s)))
+    return (a * b).reshape(tuple(sa * sb for sa, sb in zip(shape_a, shape_b)))
+
+
+class TraceBackward0(Node):
+    def backward(self, grad):
+        rows, cols = self._input_meta[0][0]
+        eye = xp_of(grad._data).eye(rows, cols, dtype=grad._data.dtype)
+        return grad * _wrap(eye)
+
+
+def trace(input):
+    """The sum of a matrix's diagonal; integers sum as int64, as in PyTorch."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"trace: expected a tensor, got {type(input).__name__}")
+    data = input._data
+    if data.ndim != 2:
+        raise RuntimeError(f"trace: expected a matrix (2-D), got shape {shape_str(data.shape)}")
+    if data.dtype.kind == "b":
+        raise RuntimeError("trace: not implemented for bool tensors (as in PyTorch); convert "
+                           "with .int() first")
+    dtype = np.dtype("int64") if data.dtype.kind in "iu" else data.dtype
+    out = _wrap(_as_dtype(xp_of(data).trace(data, dtype=dtype), dtype))
+    if needs_grad(input):
+        record(TraceBackward0, (input,), out)
     return out
+
+
+# ------------------------------------------------------------------ beta * input + alpha * product
+
+
+class _AddProductBackward(Node):
+    """Backward of beta * input + alpha * product(a, b), by the product's gradient `rule`."""
+
+    rule = None
+
+    def product_grad(self, grad):
+        """The gradient of the product itself (addbmm's product is summed over batches)."""
+        return grad
+
+    def backward(self, grad):
+        a, b = self.saved_tensors
+        need_input, need_a, need_b = self.needs_input_grad
+        grad_input = _scaled(grad, self.beta) if need_input else None
+        grad_product = self.product_grad(_scaled(grad, self.alpha))
+        grad_a, grad_b = type(self).rule(grad_product, a, b, need_a, need_b)
+        return grad_input, grad_a, grad_b
+
+
+class AddmmBackward0(_AddProductBackward):
+    rule = staticmethod(_mm_grads)
+
+
+class BaddbmmBackward0(_AddProductBackward):
+    rule = staticmethod(_mm_grads)
+
+
+class AddbmmBackward0(_AddProductBackward):
+    rule = staticmethod(_mm_grads)
+
+    def product_grad(self, grad):
+        return grad.unsqueeze(0)  # every batch's product got the same gradient
+
+
+class AddmvBackward0(_AddProductBackward):
+    rule = staticmethod(_mv_grads)
+
+
+class AddrBackward0(_AddProductBackward):
+    rule = staticmethod(_outer_grads)
+
+
+def _scale_and_add(op, input, product, beta, alpha):
+    """The array beta * input + alpha * product; input broadcasts to the product's shape."""
+    data = input._data
+    if _broadcast_shape(data.shape, product.shape) != product.shape:
+        raise RuntimeError(f"{op}: input of shape {shape_str(data.shape)} cannot be broadcast "
+                           f"to the product's shape {shape_str(product.shape)}")
+    if data.dtype.kind in "iu" and (isinstance(beta, float) or isinstance(alpha, float)):
+        raise RuntimeError(f"{op}: for integer tensors, beta and alpha must be integers, got "
+                           f"beta={beta!r} and alpha={alpha!r}")
+    out = product if alpha == 1 else product * alpha
+    if beta != 0:  # beta = 0 ignores input, even its NaNs, as in PyTorch
+        out = out + (data if beta == 1 else data * beta)
+    return _as_dtype(out, data.dtype)
+
+
+def _add_product(op, node_cls, input, a, b, product, beta, alpha):
+    """beta * input + alpha * product, where `product` is the array made from tensors a, b."""
+    beta, alpha = scalar_value(beta), scalar_value(alpha)
+    out = _wrap(_scale_and_add(op, input, product, beta, alpha))
+    if needs_grad(input, a, b):
+        node = record(node_cls, (input, a, b), out, saved=_save_crosswise(a, b))
+        node.beta, node.alpha = beta, alpha
+    return out
+
+
+def addmm(input, mat1, mat2, *, beta=1, alpha=1):
+    """beta * input + alpha * (mat1 @ mat2), input broadcast to the product's shape."""
+    _check_operands("addmm", {"input": input, "mat1": mat1, "mat2": mat2})
+    _check_mm("addmm", mat1._data, mat2._data)
+    product = mat1._data @ mat2._data
+    return _add_product("addmm", AddmmBackward0, input, mat1, mat2, product, beta, alpha)
+
+
+def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    """beta * input + alpha * bmm(batch1, batch2)."""
+    _check_operands("baddbmm", {"input": input, "batch1": batch1, "batch2": batch2})
+    _check_bmm("baddbmm", batch1._data, batch2._data)
+    product = batch1._data @ batch2._data
+    return _add_product("baddbmm", BaddbmmBackward0, input, batch1, batch2, product, beta,
+                        alpha)
+
+
+def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    """beta * input + alpha * (the sum over batches of batch1[i] @ batch2[i])."""
+    _check_operands("addbmm", {"input": input, "batch1": batch1, "batch2": batch2})
+    _check_bmm("addbmm", batch1._data, batch2._data)
+    product = (batch1._data @ batch2._data).sum(axis=0)
+    return _add_product("addbmm", AddbmmBackward0, input, batch1, batch2, product, beta, alpha)
+
+
+def addmv(input, mat, vec, *, beta=1, alpha=1):
+    """beta * input + alpha * (mat @ vec)."""
+    _check_operands("addmv", {"input": input, "mat": mat, "vec": vec})
+    _check_mv("addmv", mat._data, vec._data)
+    product = mat._data @ vec._data
+    return _add_product("addmv", AddmvBackward0, input, mat, vec, product, beta, alpha)
+
+
+def addr(input, vec1, vec2, *, beta=1, alpha=1):
+    """beta * input + alpha * outer(vec1, vec2)."""
+    _check_operands("addr", {"input": input, "vec1": vec1, "vec2": vec2})
+    _check_vectors("addr", vec1._data, vec2._data, ("vec1", "vec2"), same_length=False)
+    product = vec1._data[:, None] * vec2._data[None, :]
+    return _add_product("addr", AddrBackward0, input, vec1, vec2, product, beta, alpha)
+
+
+# ------------------------------------------------------------------ einsum
+
+
+def einsum(*args):
+    """Sums of products named by subscripts: ``einsum("ij,jk->ik", a, b)`` is ``a @ b``.
+
+    Takes an equation and operands (as varargs or one list), or PyTorch's sublist form
+    ``einsum(a, [0, 1], b, [1, 2], [0, 2])``. Without '->' the output has the letters that
+    appear once, in alphabetical order (uppercase first); '...' stands for dimensions that
+    broadcast across operands, as do dimensions of size 1.
+    """
+    equation, operands = _einsum_arguments(args)
+    _check_operands("einsum", {f"operand {i}": t for i, t in enumerate(operands)})
+    terms, output = _parse_einsum(equation, [t._data.shape for t in operands])
+    sizes = _letter_sizes(terms, [t._data.shape for t in operands])
+    dropped = [_drop_broadcast_dims(term, t, sizes) for term, t in zip(terms, operands)]
+    return _einsum(tuple(term for term, _ in dropped), output, [t for _, t in dropped])
+
+
+def _einsum_arguments(args):
+    """The equation and the list of operands, from any of PyTorch's calling forms."""
+    if not args:
+        raise TypeError("einsum: expected an equation and at least one operand")
+    if isinstance(args[0], str):
+        equation, operands = args[0], list(args[1:])
+        if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+            operands = list(operands[0])
+    else:
+        equation, operands = _sublist_equation(args)
+    if not operands:
+        raise ValueError(f"einsum: the equation {equation!r} needs at least one operand")
+    return equation, operands
+
+
+def _sublist_equation(args):
+    """einsum(op0, sublist0, op1, sublist1, ..., [output]) as an equation and operands."""
+    def letters(sublist):
+        out = []
+        for s in sublist:
+            if s is Ellipsis:
+                out.append("...")
+            elif isinstance(s, (int, np.integer)) and 0 <= s < len(_LETTERS):
+                out.append(_LETTERS[s])
+            else:
+                raise ValueError(f"einsum: subscripts in a sublist must be integers in "
+                                 f"[0, {len(_LETTERS)}) or Ellipsis, got {s!r}")
+        return "".join(out)
+
+    pairs = len(args) // 2
+    equation = ",".join(letters(args[2 * i + 1]) for i in range(pairs))
+    if len(args) % 2:
+        equation += "->" + letters(args[-1])
+    return equation, [args[2 * i] for i in range(pairs)]
+
+
+def _split_ellipsis(term, where):
+    """(letters before '...', letters after, whether there is one) for one subscript term."""
+    before, ellipsis, after = term.partition("...")
+    if "." in before or "." in after:
+        raise ValueError(f"einsum: {where} '{term}' has a '.' outside a single ellipsis '...'")
+    for letter in before + after:
+        if letter not in _LETTERS:
+            raise ValueError(f"einsum: invalid subscript {letter!r} in {where} '{term}'; "
+                             "subscripts must be letters a-z, A-Z")
+    return before, after, bool(ellipsis)
+
+
+def _parse_einsum(equation, shapes):
+    """Explicit letters for every operand's dimensions and for the output.
+
+    Ellipses become letters the equation does not use, aligned from the right across operands
+    so that their dimensions broadcast as in NumPy.
+    """
+    eq = equation.replace(" ", "")
+    lhs, arrow, rhs = eq.partition("->")
+    inputs = lhs.split(",")
+    if len(inputs) != len(shapes):
+        raise ValueError(f"einsum: the equation {equation!r} has subscripts for {len(inputs)} "
+                         f"operand{'s' if len(inputs) != 1 else ''}, but {len(shapes)} "
+                         "were given")
+    spare = [c for c in _LETTERS if c not in eq]
+    parts = []
+    for i, (term, shape) in enumerate(zip(inputs, shapes)):
+        before, after, has_ellipsis = _split_ellipsis(term, f"operand {i}'s subscripts")
+        named = len(before) + len(after)
+        if named > len(shape) or (named != len(shape) and not has_ellipsis):
+            raise ValueError(f"einsum: operand {i} has shape {shape_str(shape)}, but its "
+                             f"subscripts '{term}' name {named} dimension"
+                             f"{'s' if named != 1 else ''}")
+        parts.append((before, after, len(shape) - named))
+    ellipsis = "".join(spare[:max((n for _, _, n in parts), default=0)])
+    terms = tuple(before + ellipsis[len(ellipsis) - n:] + after for before, after, n in parts)
+    if arrow:
+        before, after, has_ellipsis = _split_ellipsis(rhs, "the output subscripts")
+        output = before + (ellipsis if has_ellipsis else "") + after
+    else:
+        once = [c for c in _LETTERS if lhs.count(c) == 1]
+        output = ellipsis + "".join(once)
+    _check_output(output, terms)
+    return terms, output
+
+
+def _check_output(output, terms):
+    for letter in output:
+        if output.count(letter) > 1:
+            raise ValueError(f"einsum: output subscript {letter} appears more than once")
+        if not any(letter in term for term in terms):
+            raise ValueError(f"einsum: output subscript {letter} does not appear in any "
+                             "operand's subscripts")
+
+
+def _letter_sizes(terms, shapes):
+    """Each letter's size; a dimension of size 1 broadcasts against the others."""
+    sizes = {}
+    for i, (term, shape) in enumerate(zip(terms, shapes)):
+        own = {}
+        for letter, size in zip(term, shape):
+            if own.setdefault(letter, size) != size:
+                raise RuntimeError(f"einsum: subscript {letter} is repeated in operand {i} "
+                                   f"(shape {shape_str(shape)}), but with sizes {own[letter]} "
+                                   f"and {size}; a repeated subscript takes a diagonal, which "
+                                   "needs equal sizes")
+            seen = sizes.get(letter, 1)
+            if size != 1 and seen != 1 and size != seen:
+                raise RuntimeError(f"einsum: subscript {letter} has size {size} in operand {i} "
+                                   f"(shape {shape_str(shape)}) but size {seen} in an earlier "
+                                   "operand; sizes must match or be 1")
+            sizes[letter] = max(seen, size)
+    return sizes
+
+
+def _drop_broadcast_dims(term, operand, sizes):
+    """Remove dimensions of size 1 that broadcast against a larger size elsewhere."""
+    shape = operand._data.shape
+    keep = [i for i, letter in enumerate(term) if shape[i] != 1 or sizes[letter] == 1]
+    if len(keep) == len(term):
+        return term, operand
+    return "".join(term[i] for i in keep), operand.reshape(tuple(shape[i] for i in keep))
+
+
+class EinsumBackward0(Node):
+    """Each operand's gradient is an einsum of the output's gradient with the other operands."""
+
+    def backward(self, grad):
+        operands = self.saved_tensors
+        return tuple(_einsum_grad(grad, self.terms, self.output, operands, k,
+                                  self._input_meta[k][0]) if need else None
+                     for k, need in enumerate(self.needs_input_grad))
+
+
+def _einsum(terms, output, operands):
+    """einsum on operands whose subscripts are explicit and whose sizes already agree."""
+    arrays = [t._data for t in operands]
+    xp = xp_of(arrays[0])
+    spec = f"{','.join(terms)}->{output}"
+    # optimize lets NumPy contract pairs with BLAS instead of its slower generic loop.
+    data = xp.einsum(spec, *arrays, optimize=len(arrays) > 1)
+    if len(arrays) == 1 and xp.may_share_memory(data, arrays[0]):
+        data = data.copy()  # a transpose or diagonal comes back as a view of the input
+    out = _wrap(_as_dtype(data, arrays[0].dtype))
+    if needs_grad(*operands):
+        # Operand j is needed for the gradient of every other operand, never for its own.
+        saved = tuple(t if any(o._rg for o in operands[:j] + operands[j + 1:]) else None
+                      for j, t in enumerate(operands))
+        node = record(EinsumBackward0, tuple(operands), out, saved=saved)
+        node.terms, node.output = terms, output
+    return out
+
+
+def _einsum_grad(grad, terms, output, operands, k, shape):
+    """The gradient for operand k, of shape `shape`: the output's gradient and the other
+    operands, contracted into operand k's subscripts.
+
+    Two cases need constant operands: a subscript repeated in operand k (a diagonal) takes a
+    new letter at its repeats, tied to the first by an identity matrix; a subscript summed
+    away from operand k alone (no other operand, not the output) is spread back by ones.
+    """
+    xp, dtype = xp_of(grad._data), grad._data.dtype
+    unused = iter(c for c in _LETTERS if c not in "".join(terms) + output)
+    others = [j for j in range(len(terms)) if j != k]
+    in_terms = [output] + [terms[j] for j in others]
+    in_operands = [grad] + [operands[j] for j in others]
+    target = []
+    for letter, size in zip(terms[k], shape):
+        if letter in target:
+            new = next(unused, None)
+            if new is None:
+                raise RuntimeError("einsum: the equation uses too many letters to compute the "
+                                   "gradient of a repeated subscript")
+            in_terms.append(letter + new)
+            in_operands.append(_wrap(xp.eye(size, dtype=dtype)))
+            letter = new
+        target.append(letter)
+    for letter, size in zip(terms[k], shape):
+        if not any(letter in term for term in in_terms):
+            in_terms.append(letter)
+            in_operands.append(_wrap(xp.ones(size, dtype=dtype)))
+    return _einsum(tuple(in_terms), "".join(target), in_operands)
+
+
+# ------------------------------------------------------------------ transposes
 
 
 def numpy_T(input):
@@ -75,4 +716,7 @@ def matrix_T(input):
     return input.transpose(-2, -1)
 
 
-METHODS = ("matmul",)
+METHODS = ("matmul", "mm", "bmm", "mv", "dot", "vdot", "outer", "ger", "inner", "kron",
+           "trace", "addmm", "baddbmm", "addbmm", "addmv", "addr")
+INPLACE = ("addmm", "baddbmm", "addbmm", "addmv", "addr")
+FUNCTIONS = ("einsum", "tensordot")
