@@ -6,13 +6,13 @@ Each op module lists in METHODS the functions that are also methods (``x.exp()``
 from __future__ import annotations
 
 from . import creation, random
-from .ops import (activations, arithmetic, comparison, conversion, gather, indexing, inplace,
-                  linalg, pointwise, reductions, shape)
+from .ops import (activations, arithmetic, comparison, conversion, einsum, gather, index_ops,
+                  indexing, inplace, joining, linalg, pointwise, rearrange, reductions, shape)
 from .ops.inplace import inplace_method
 from .tensor import Tensor
 
 _MODULES = (arithmetic, comparison, conversion, pointwise, activations, reductions, gather,
-            shape, indexing, linalg)
+            shape, joining, rearrange, indexing, index_ops, linalg, einsum)
 
 
 def _swap(fn):

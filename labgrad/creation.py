@@ -1,9 +1,9 @@
 """Making tensors: from data, filled with a value, and ranges.
 
 Everything here follows PyTorch, down to the bits: the dtype a nested list infers, the length
-of a float ``arange``, and the rounding of ``arange``/``linspace``/``logspace`` values (PyTorch's
-CPU kernels compute some elements from a block's first value, so the same rounding is done
-here; see `_vector_block`).
+of a float ``arange``, and the rounding of ``arange``/``linspace``/``logspace`` values (how
+PyTorch's CPU kernels round is emulated: fused multiply-adds, SIMD blocks; see "ranges").
+A tensor made on a GPU gets the same values, computed on the host and copied.
 """
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from .tensor import Size, Tensor
 
 _wrap = Tensor._wrap
 _PY_NUMBERS = (builtins.bool, builtins.int, builtins.float)
-_INT64_MIN, _INT64_MAX = -2 ** 63, 2 ** 63 - 1
+_INT64_MAX = 2 ** 63 - 1
 
 
 def _finish(data, requires_grad=False):
@@ -188,11 +188,8 @@ def _from_python(data, target=None):
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False) -> Tensor:
     """A new tensor that copies `data` (a number, nested sequences, an array or a tensor)."""
     target = _dt.to_dtype(dtype) if dtype is not None else None
-    if isinstance(data, np.generic):
+    if isinstance(data, np.generic) or _is_array_like(data):
         data = np.asarray(data)
-    elif not isinstance(data, (Tensor, list, tuple, builtins.range)) and not backend.is_array(data) \
-            and hasattr(data, "__array__"):
-        data = np.asarray(data)  # array-likes, such as PyTorch tensors
     if isinstance(data, Tensor) or backend.is_array(data):
         array = data._data if isinstance(data, Tensor) else data
         source_dev = backend.device_of(array)
@@ -206,6 +203,12 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
         array, target = _from_python(data, target)
         array = backend.to_device(array, dev)
     return _finish(array, requires_grad)
+
+
+def _is_array_like(data) -> builtins.bool:
+    """Objects NumPy can read (such as PyTorch tensors), other than the ones handled here."""
+    return hasattr(data, "__array__") and not isinstance(
+        data, (Tensor, list, tuple, builtins.range)) and not backend.is_array(data)
 
 
 def _checked_device(op, device, default):
@@ -359,9 +362,9 @@ def _fill_number(op, value):
     return value
 
 
-def _filled_with(op, value, target: _dt.dtype, shape, xp):
+def _filled_with(value, target: _dt.dtype, shape, xp):
     """A `shape` array of `value` in `target`, rounded and range-checked as PyTorch does."""
-    scalar = _cast(np.array(value), target, checked=True)
+    scalar = _cast(np.array(value), target, checked=True)[()]
     return xp.full(shape, scalar, dtype=target.np)
 
 
@@ -376,7 +379,7 @@ def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None,
     shape = _size("full", (size,))
     dt, dev, xp = _resolve("full", dtype, device, default=_dt.scalar_dtype(value))
     with backend.use_device(dev):
-        return _finish(_filled_with("full", value, dt, shape, xp), requires_grad)
+        return _finish(_filled_with(value, dt, shape, xp), requires_grad)
 
 
 def scalar_tensor(value, *, dtype=None, device=None, requires_grad=False, **kwargs):
@@ -566,7 +569,8 @@ def _arange_values(n, first, delta, dt):
     """first + i * delta for i < n, rounded as PyTorch's CPU arange kernel rounds it: each
     element in the accumulation type, except in SIMD vectors (32 bytes, whole pairs of them
     from the start), where an element is its vector's first value (rounded to the dtype)
-    plus k * delta."""
+    plus k * delta. Bit for bit up to 32768 elements; past that PyTorch splits the range
+    between its threads, which moves the vectors, and values may differ by one ulp."""
     index = np.arange(n, dtype=np.int64)
     if not dt.is_floating_point:
         return (first + delta * index).astype(dt.np)

@@ -73,7 +73,7 @@ class Tensor:
     _output_nr = 0
     _vc = None  # version counter [n], shared with views; created on first need
     _base = None  # the tensor this one is a view of
-    _accumulator_ref = None
+    _accumulator = None  # the AccumulateGrad node of a leaf that requires grad
     _retains_grad = False
 
     __array_priority__ = 1000  # NumPy defers binary operators to the tensor's reflected ones
@@ -121,6 +121,7 @@ class Tensor:
         if dim is None:
             return tuple.__new__(Size, self._data.shape)
         return self._data.shape[_wrap_dim("size", dim, self._data.ndim)]
+
     @property
     def ndim(self) -> int:
         return self._data.ndim
@@ -511,7 +512,8 @@ def _check_grad(t: Tensor, grad):
         raise RuntimeError(f"grad: attempting to assign a gradient with dtype "
                            f"{grad.dtype.name} to a tensor with dtype {t.dtype.name}. Please "
                            "ensure that the gradient and the tensor have the same dtype")
-    if grad.device != t.device:
+    on_host = type(grad._data) is _ndarray and type(t._data) is _ndarray
+    if not on_host and grad.device != t.device:
         raise RuntimeError(f"grad: attempting to assign a gradient with device {grad.device} to "
                            f"a tensor with device {t.device}. Please ensure that the gradient "
                            "and the tensor are on the same device")

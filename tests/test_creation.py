@@ -561,6 +561,19 @@ def test_arange_float_values_are_close_to_exact():
     np.testing.assert_allclose(t, exact, rtol=0, atol=1e-15)
 
 
+@pytest.mark.torch
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16"])
+def test_long_aranges_are_within_one_ulp_of_pytorch(dtype, torch):
+    # Past 32768 elements PyTorch splits the range between threads, which moves its SIMD
+    # blocks: the same length, and values at most one unit in the last place apart.
+    args = (-3.3, -3.3 + 0.0137 * 100001, 0.0137)
+    ours = _call(lg, "arange", args, dtype).numpy()
+    theirs = _call(torch, "arange", args, dtype).numpy()
+    assert ours.shape == theirs.shape
+    ulp = np.spacing(np.abs(theirs)).astype(np.float64)
+    assert (np.abs(ours.astype(np.float64) - theirs.astype(np.float64)) <= ulp).all()
+
+
 _bound = st.floats(-1e3, 1e3, allow_nan=False).map(lambda x: round(x, 3))
 _step = st.floats(0.001, 50).map(lambda x: round(x, 4)).filter(lambda x: x > 0)
 

@@ -122,10 +122,14 @@ def _modified_error(node, tensor, current, version):
 
 
 class AccumulateGrad(Node):
-    """The sink for a leaf tensor: adds the incoming gradient into ``variable.grad``."""
+    """The sink for a leaf tensor: adds the incoming gradient into ``variable.grad``.
+
+    The leaf holds its node (so the node is made once, not once per op) and the node holds
+    the leaf weakly, so neither keeps the other alive through a cycle.
+    """
 
     def __init__(self, variable):
-        self.variable = variable
+        self._variable = weakref.ref(variable)
         self.next_functions = ()
         self._saved = ()
         self._versions = ()
@@ -134,29 +138,35 @@ class AccumulateGrad(Node):
         self._seq = next(_forward_counter)
         self._scope = ""
 
+    @property
+    def variable(self):
+        return self._variable()
+
     def accumulate(self, grad):
-        leaf = self.variable
-        if grad._data.shape != leaf._data.shape:
-            grad = grad.sum_to_size(leaf._data.shape)
-        if grad._data.dtype != leaf._data.dtype:
+        leaf = self._variable()
+        if leaf is None:  # the leaf is gone: nobody can read its gradient
+            return
+        data = leaf._data
+        if grad._data.shape != data.shape:
+            grad = grad.sum_to_size(data.shape)
+        if grad._data.dtype != data.dtype:
             grad = grad.to(leaf.dtype)
+        current = leaf._grad
         if grad_mode.state.grad_enabled:  # create_graph: keep the gradient's own graph
-            leaf.grad = grad if leaf.grad is None else leaf.grad + grad
-        elif leaf.grad is None:
+            leaf._grad = grad if current is None else current + grad
+        elif current is None:
             # A copy, so that in-place changes to .grad (clipping, zeroing) never reach a
             # tensor the gradient shares memory with.
-            leaf.grad = type(grad)._wrap(grad._data.copy())
+            leaf._grad = type(grad)._wrap(grad._data.copy())
         else:
-            leaf.grad._data += grad._data
+            current._data += grad._data
 
 
 def accumulator_of(leaf) -> AccumulateGrad:
-    """The leaf's AccumulateGrad node; one per leaf while any graph uses it."""
-    ref = leaf._accumulator_ref
-    node = ref() if ref is not None else None
+    """The leaf's AccumulateGrad node, made on first use."""
+    node = leaf._accumulator
     if node is None:
-        node = AccumulateGrad(leaf)
-        leaf._accumulator_ref = weakref.ref(node)
+        node = leaf._accumulator = AccumulateGrad(leaf)
     return node
 
 

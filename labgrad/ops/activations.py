@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from ..tensor import Tensor
 from .pointwise import _where, unary_op, sigmoid, tanh
 
 _SQRT_2 = math.sqrt(2.0)
@@ -13,12 +14,23 @@ SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
 
 
-def _positive(x):
-    return (x > 0).to(x.dtype)
+_ZEROS = {}  # a zero of each dtype: maximum(a, zero) skips converting the Python int 0
 
 
-relu = unary_op("relu", lambda xp, a: xp.maximum(a, 0), lambda g, x, y: g * _positive(y),
-                saves="y", floating=False)
+def _relu(xp, a):
+    zero = _ZEROS.get(a.dtype)
+    if zero is None:
+        zero = _ZEROS[a.dtype] = a.dtype.type(0)
+    return xp.maximum(a, zero)
+
+
+def _positive_mask(y):
+    """1 where y > 0, else 0, in y's dtype: a constant, so no graph is recorded for it."""
+    return Tensor._wrap((y._data > 0).astype(y._data.dtype))
+
+
+relu = unary_op("relu", _relu, lambda g, x, y: g * _positive_mask(y), saves="y",
+                floating=False)
 relu6 = unary_op("relu6", lambda xp, a: xp.clip(a, 0, 6),
                  lambda g, x, y: g * ((x > 0) & (x < 6)).to(g.dtype), floating=False)
 _leaky_relu = unary_op("leaky_relu", lambda xp, a, slope: xp.where(a > 0, a, a * slope),

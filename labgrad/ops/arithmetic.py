@@ -125,20 +125,25 @@ def _as_default_float(value):
     return value.astype(dtypes.get_default_dtype().np)
 
 
+def _namespace(ad, bd):
+    """The array module of whichever operand is an array (the other may be a number)."""
+    return xp_of(bd if isinstance(ad, (int, float)) else ad)
+
+
 def _true_divide(ad, bd):
-    xp = xp_of(ad if not isinstance(ad, (int, float)) else bd)
+    xp = _namespace(ad, bd)
     return xp.true_divide(ad, bd)
 
 
 def _floor_divide(ad, bd):
-    xp = xp_of(ad if not isinstance(ad, (int, float)) else bd)
+    xp = _namespace(ad, bd)
     if np.result_type(ad, bd).kind in "iub":
         return xp.floor_divide(ad, bd)
     return xp.floor(xp.true_divide(ad, bd))
 
 
 def _trunc_divide(ad, bd):
-    xp = xp_of(ad if not isinstance(ad, (int, float)) else bd)
+    xp = _namespace(ad, bd)
     if np.result_type(ad, bd).kind in "iub":
         quotient = xp.floor_divide(ad, bd)
         # floor and trunc differ where the signs differ and the division is inexact
@@ -183,36 +188,24 @@ class RemainderBackward0(Node):
         return grad, grad_b
 
 
-def _remainder(ad, bd):
-    xp = xp_of(ad if not isinstance(ad, (int, float)) else bd)
-    return xp.remainder(ad, bd)
-
-
-def _fmod(ad, bd):
-    xp = xp_of(ad if not isinstance(ad, (int, float)) else bd)
-    return xp.fmod(ad, bd)
+def _modulo(op, ufunc, rounding, input, other):
+    ad, bd, a, b = binary_operands(op, input, other)
+    out = _wrap(_compute(op, getattr(_namespace(ad, bd), ufunc), ad, bd))
+    if needs_grad(a, b):
+        node = record(RemainderBackward0, (a, b), out,
+                      saved=(_kept(input, _rg(b)), _kept(other, _rg(b))))
+        node.rounding = rounding
+    return out
 
 
 def remainder(input, other):
     """Python's modulus: the result takes the sign of the divisor."""
-    ad, bd, a, b = binary_operands("remainder", input, other)
-    out = _wrap(_compute("remainder", _remainder, ad, bd))
-    if needs_grad(a, b):
-        node = record(RemainderBackward0, (a, b), out,
-                      saved=(_kept(input, _rg(b)), _kept(other, _rg(b))))
-        node.rounding = "floor"
-    return out
+    return _modulo("remainder", "remainder", "floor", input, other)
 
 
 def fmod(input, other):
     """C's fmod: the result takes the sign of the dividend."""
-    ad, bd, a, b = binary_operands("fmod", input, other)
-    out = _wrap(_compute("fmod", _fmod, ad, bd))
-    if needs_grad(a, b):
-        node = record(RemainderBackward0, (a, b), out,
-                      saved=(_kept(input, _rg(b)), _kept(other, _rg(b))))
-        node.rounding = "trunc"
-    return out
+    return _modulo("fmod", "fmod", "trunc", input, other)
 
 
 # ------------------------------------------------------------------ pow, atan2
@@ -239,7 +232,7 @@ class PowBackward0(Node):
 
 
 def _power(ad, bd):
-    xp = xp_of(ad if not isinstance(ad, (int, float)) else bd)
+    xp = _namespace(ad, bd)
     if np.result_type(ad, bd).kind in "iu" and np.any(xp.asarray(bd) < 0):
         raise RuntimeError("pow: integers to negative integer powers are not allowed")
     return xp.power(ad, bd)

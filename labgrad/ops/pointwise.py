@@ -11,12 +11,15 @@ import math
 
 import numpy as np
 
+from ..autograd import grad_mode
 from ..autograd.graph import Node
 from ..backend import kernels
 from ..tensor import Tensor
 from ._util import float_data, needs_grad, record, xp_of
 
 _wrap = Tensor._wrap
+_ndarray = np.ndarray
+_state = grad_mode.state
 
 
 class UnaryBackward(Node):
@@ -49,9 +52,12 @@ def unary_op(name, kernel, rule=None, saves="x", floating=True, doc=None):
     def op(input, *params):
         if not isinstance(input, Tensor):
             raise TypeError(f"{name}: expected a tensor, got {type(input).__name__}")
-        data = float_data(input) if floating else input._data
-        out = _wrap(kernel(xp_of(data), data, *params))
-        if node_cls is not None and needs_grad(input):
+        data = input._data
+        if floating and data.dtype.kind in "biu":
+            data = float_data(input)
+        out = _wrap(kernel(np if type(data) is _ndarray else xp_of(data), data, *params))
+        # needs_grad(input), inlined: this wrapper runs for every elementwise op
+        if node_cls is not None and input._rg and _state.grad_enabled:
             node = record(node_cls, (input,), out,
                           saved=(input if save_x else None, out if save_y else None))
             node.params = params

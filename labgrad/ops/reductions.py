@@ -100,12 +100,14 @@ def _accumulation_data(input, dtype):
     return data
 
 
-def _reduce(kernel, data, axes, keepdim):
-    """xp.sum or xp.mean over axes; half-precision floats accumulate in float32, as in
-    PyTorch, so long sums do not lose most of their digits."""
+def _reduce(method, data, axes, keepdim):
+    """data.sum or data.mean over axes; half-precision floats accumulate in float32, as in
+    PyTorch, so long sums do not lose most of their digits. (The array methods skip NumPy's
+    Python-level wrappers: twice as fast on small tensors.)"""
     if data.dtype.itemsize == 2 and _is_float(data):
-        return kernel(data, axis=axes, keepdims=keepdim, dtype="float32").astype(data.dtype)
-    return kernel(data, axis=axes, keepdims=keepdim)
+        reduced = getattr(data, method)(axis=axes, keepdims=keepdim, dtype="float32")
+        return reduced.astype(data.dtype)
+    return getattr(data, method)(axis=axes, keepdims=keepdim)
 
 
 def _quiet(xp):
@@ -164,7 +166,7 @@ def sum(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A001 - PyTorch'
     """The sum over `dim` (all elements by default); integers and bools sum to int64."""
     data = _accumulation_data(input, dtype)
     axes = _axes("sum", dim, data.ndim)
-    out = _wrap(_reduce(xp_of(data).sum, data, axes, keepdim))
+    out = _wrap(_reduce("sum", data, axes, keepdim))
     if needs_grad(input):
         if dim is None and not keepdim:
             record(SumBackward0, (input,), out)
@@ -230,7 +232,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
     if _count(data.shape, axes) == 0:  # the mean of nothing is nan, without NumPy's warning
         out = _wrap(xp.full(_reduced_shape(data.shape, axes, keepdim), math.nan, data.dtype))
     else:
-        out = _wrap(_reduce(xp.mean, data, axes, keepdim))
+        out = _wrap(_reduce("mean", data, axes, keepdim))
     if needs_grad(input):
         if dim is None and not keepdim:
             record(MeanBackward0, (input,), out)
