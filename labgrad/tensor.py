@@ -17,6 +17,7 @@ from .autograd import grad_mode
 from .device import CPU, as_device, device as _device
 
 _ndarray = np.ndarray
+_new = object.__new__
 
 
 class Size(tuple):
@@ -66,7 +67,10 @@ class Size(tuple):
 class Tensor:
     """An n-dimensional array on a device, recording the ops that made it when asked to."""
 
-    # Class-level defaults keep creating a tensor cheap: an instance stores only what differs.
+    # Creating a tensor must be cheap (every op makes one): the array lives in a slot, and
+    # everything else has a class-level default, so an instance's __dict__ is only made for
+    # tensors that take part in autograd (or carry user attributes, as PyTorch allows).
+    __slots__ = ("_data", "__dict__", "__weakref__")
     _rg = False  # requires grad (leaves: set by the user; results: set when a node is recorded)
     _grad = None
     grad_fn = None
@@ -105,7 +109,7 @@ class Tensor:
     @classmethod
     def _wrap(cls, data):
         """A tensor around a backend array, without copying or checking (for ops)."""
-        t = object.__new__(cls)
+        t = _new(cls)
         if type(data) is not _ndarray and not isinstance(data, backend.ARRAY_TYPES):
             data = np.asarray(data)  # ops on 0-d arrays return NumPy scalars
         t._data = data
