@@ -23,11 +23,15 @@ def _swap(fn):
     return reflected
 
 
+_COMMON_OPERANDS = frozenset((Tensor, int, float, bool))
+
+
 def _operator(fn):
     """fn as a binary operator: NotImplemented for operands it does not know, so Python can
     try the other side."""
     def method(self, other):
-        if not isinstance(other, (Tensor, int, float, bool)) and not hasattr(other, "dtype"):
+        if type(other) not in _COMMON_OPERANDS and not (
+                isinstance(other, (Tensor, int, float)) or hasattr(other, "dtype")):
             return NotImplemented
         return fn(self, other)
     method.__name__ = fn.__name__

@@ -9,11 +9,13 @@ import operator
 
 import numpy as np
 
+from ..autograd import grad_mode
 from ..autograd.graph import Node
 from ..tensor import Tensor
-from ._util import binary_operands, broadcast_error, needs_grad, record, xp_of
+from ._util import binary_operands, broadcast_error, record, xp_of
 
 _wrap = Tensor._wrap
+_state = grad_mode.state
 
 
 def _kept(value, needed):
@@ -52,7 +54,7 @@ def add(input, other, *, alpha=1):
         other = mul(other, alpha)
     ad, bd, a, b = binary_operands("add", input, other)
     out = _wrap(_compute("add", operator.add, ad, bd))
-    if needs_grad(a, b):
+    if _state.grad_enabled and (_rg(a) or _rg(b)):
         record(AddBackward0, (a, b), out)
     return out
 
@@ -70,7 +72,7 @@ def sub(input, other, *, alpha=1):
         raise RuntimeError("sub: subtraction of two bool tensors is not supported; use "
                            "logical_xor() or ~ instead")
     out = _wrap(_compute("sub", operator.sub, ad, bd))
-    if needs_grad(a, b):
+    if _state.grad_enabled and (_rg(a) or _rg(b)):
         record(SubBackward0, (a, b), out)
     return out
 
@@ -91,7 +93,7 @@ class MulBackward0(Node):
 def mul(input, other):
     ad, bd, a, b = binary_operands("mul", input, other)
     out = _wrap(_compute("mul", operator.mul, ad, bd))
-    if needs_grad(a, b):
+    if _state.grad_enabled and (_rg(a) or _rg(b)):
         record(MulBackward0, (a, b), out, saved=(_kept(input, _rg(b)), _kept(other, _rg(a))))
     return out
 
@@ -159,7 +161,7 @@ def div(input, other, *, rounding_mode=None):
         if _integral(ad) and _integral(bd):  # int / int is a default-float result
             ad, bd = _as_default_float(ad), _as_default_float(bd)
         out = _wrap(_compute("div", _true_divide, ad, bd))
-        if needs_grad(a, b):
+        if _state.grad_enabled and (_rg(a) or _rg(b)):
             record(DivBackward0, (a, b), out, saved=(_kept(input, _rg(b)), other))
         return out
     kernels = {"trunc": _trunc_divide, "floor": _floor_divide}
@@ -168,7 +170,7 @@ def div(input, other, *, rounding_mode=None):
                          f"{rounding_mode!r}")
     ad, bd, a, b = binary_operands("div", input, other)
     out = _wrap(_compute("div", kernels[rounding_mode], ad, bd))
-    if needs_grad(a, b):
+    if _state.grad_enabled and (_rg(a) or _rg(b)):
         record(DivBackward1, (a, b), out)
     return out
 
@@ -191,7 +193,7 @@ class RemainderBackward0(Node):
 def _modulo(op, ufunc, rounding, input, other):
     ad, bd, a, b = binary_operands(op, input, other)
     out = _wrap(_compute(op, getattr(_namespace(ad, bd), ufunc), ad, bd))
-    if needs_grad(a, b):
+    if _state.grad_enabled and (_rg(a) or _rg(b)):
         node = record(RemainderBackward0, (a, b), out,
                       saved=(_kept(input, _rg(b)), _kept(other, _rg(b))))
         node.rounding = rounding
@@ -241,7 +243,7 @@ def _power(ad, bd):
 def pow(input, exponent):  # noqa: A001 - PyTorch's name
     ad, bd, a, b = binary_operands("pow", input, exponent)
     out = _wrap(_compute("pow", _power, ad, bd))
-    if needs_grad(a, b):
+    if _state.grad_enabled and (_rg(a) or _rg(b)):
         record(PowBackward0, (a, b), out, saved=(input, exponent, _kept(out, _rg(b))))
     return out
 
@@ -266,7 +268,7 @@ def atan2(input, other):
     if np.result_type(ad, bd).kind not in "fV":
         ad, bd = xp.asarray(ad, dtype=np.float32), xp.asarray(bd, dtype=np.float32)
     out = _wrap(_compute("atan2", xp.arctan2, ad, bd))
-    if needs_grad(a, b):
+    if _state.grad_enabled and (_rg(a) or _rg(b)):
         record(Atan2Backward0, (a, b), out, saved=(input, other))
     return out
 
@@ -302,7 +304,7 @@ def _extremum(op, kernel, node_cls, input, other):
                         f"{type(other).__name__} (use clamp() for a number)")
     ad, bd, a, b = binary_operands(op, input, other)
     out = _wrap(_compute(op, getattr(xp_of(ad), kernel), ad, bd))
-    if needs_grad(a, b):
+    if _state.grad_enabled and (_rg(a) or _rg(b)):
         record(node_cls, (a, b), out, saved=(a, b))
     return out
 
