@@ -10,10 +10,12 @@ from .autograd import (enable_grad, inference_mode, is_grad_enabled, no_grad,  #
 from .device import device  # noqa: F401
 from .dtypes import (bfloat16, bool, can_cast, double, dtype, float, float16, float32,  # noqa: F401,A004
                      float64, get_default_dtype, half, int, int8, int16, int32, int64, long,
-                     promote_types, set_default_dtype, short, uint8)
+                     promote_types, set_default_dtype, short, uint8, uint16, uint32, uint64)
 from .tensor import Size, Tensor  # noqa: F401
+from ._formatting import get_printoptions, set_printoptions  # noqa: F401
 from . import _tensor_methods  # noqa: F401,E402 - binds the ops onto Tensor
 from . import autograd, cuda, nn  # noqa: F401,E402
+from .creation import range  # noqa: F401,E402,A004 - PyTorch's deprecated range
 from .creation import (arange, as_tensor, asarray, empty, empty_like, eye, from_dlpack,  # noqa: F401,E402
                        from_numpy, full, full_like, linspace, logspace, ones, ones_like,
                        scalar_tensor, tensor, zeros, zeros_like)

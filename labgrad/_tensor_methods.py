@@ -6,13 +6,15 @@ Each op module lists in METHODS the functions that are also methods (``x.exp()``
 from __future__ import annotations
 
 from . import creation, random
-from .ops import (activations, arithmetic, comparison, conversion, einsum, gather, index_ops,
-                  indexing, inplace, joining, linalg, pointwise, rearrange, reductions, shape)
+from .ops import (activations, arithmetic, comparison, conversion, cumulative, einsum, extrema,
+                  gather, index_ops, indexing, inplace, joining, linalg, pointwise, rearrange,
+                  reductions, shape, softmax, sorting)
 from .ops.inplace import inplace_method
 from .tensor import Tensor
 
-_MODULES = (arithmetic, comparison, conversion, pointwise, activations, reductions, gather,
-            shape, joining, rearrange, indexing, index_ops, linalg, einsum)
+_MODULES = (arithmetic, comparison, conversion, pointwise, activations, reductions, extrema,
+            sorting, cumulative, softmax, gather, shape, joining, rearrange, indexing, index_ops,
+            linalg, einsum)
 
 
 def _swap(fn):
@@ -49,7 +51,8 @@ def _bind():
         setattr(Tensor, name, getattr(inplace, name))
     for name in ("new_tensor", "new_zeros", "new_ones", "new_empty", "new_full"):
         setattr(Tensor, name, getattr(creation, name))
-    for name in ("uniform_", "normal_", "bernoulli_", "exponential_", "random_"):
+    for name in ("uniform_", "normal_", "bernoulli_", "exponential_", "random_", "geometric_",
+                 "log_normal_", "cauchy_"):
         setattr(Tensor, name, getattr(random, name))
     Tensor.bernoulli = random.bernoulli
     Tensor.multinomial = random.multinomial

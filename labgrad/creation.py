@@ -132,7 +132,7 @@ def _host_tree(data):
     return data
 
 
-def _cast(array, target: _dt.dtype, checked: builtins.bool = False):
+def cast_array(array, target: _dt.dtype, checked: builtins.bool = False):
     """`array` as `target`, rounding as PyTorch does; `checked` (data from Python numbers)
     refuses integers the target cannot hold, as PyTorch refuses them. Floats too large for
     the target become inf, silently, as in PyTorch."""
@@ -182,7 +182,7 @@ def _from_python(data, target=None):
     if array.shape != shape:  # NumPy treats 0-d arrays in lists as numbers: same shape
         array = array.reshape(shape)
     target = target or inferred
-    return _cast(array, target, checked=True), target
+    return cast_array(array, target, checked=True), target
 
 
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False) -> Tensor:
@@ -195,7 +195,7 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
         source_dev = backend.device_of(array)
         target = target or _dt.from_numpy_dtype(array.dtype)
         dev = _checked_device("tensor", device, source_dev)
-        array = _cast(backend.to_device(array, dev, copy=True), target)
+        array = cast_array(backend.to_device(array, dev, copy=True), target)
     else:
         if isinstance(data, complex):
             raise TypeError("tensor: labgrad has no complex dtypes")
@@ -229,7 +229,7 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
         target = _dt.to_dtype(dtype) if dtype is not None else _dt.from_numpy_dtype(data.dtype)
         dev = _checked_device("as_tensor", device, backend.device_of(data))
         array = backend.to_device(data, dev)
-        return _wrap(array if array.dtype == target.np else _cast(array, target))
+        return _wrap(array if array.dtype == target.np else cast_array(array, target))
     return tensor(data, dtype=dtype, device=device)
 
 
@@ -364,7 +364,7 @@ def _fill_number(op, value):
 
 def _filled_with(value, target: _dt.dtype, shape, xp):
     """A `shape` array of `value` in `target`, rounded and range-checked as PyTorch does."""
-    scalar = _cast(np.array(value), target, checked=True)[()]
+    scalar = cast_array(np.array(value), target, checked=True)[()]
     return xp.full(shape, scalar, dtype=target.np)
 
 
@@ -434,53 +434,10 @@ def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_g
 
 # ---------------------------------------------------------------- ranges
 #
-# PyTorch's CPU kernels for arange and linspace are compiled with fused multiply-adds:
-# `start + step * i` is rounded once, not twice. The values here are computed the same way
-# (with an exact emulation of the fused multiply-add), so they match PyTorch to the bit.
-
-def _two_sum(a, b):
-    """a + b as (rounded sum, exact error)."""
-    s = a + b
-    b_part = s - a
-    return s, (a - (s - b_part)) + (b - b_part)
-
-
-def _two_product(a, b):
-    """a * b as (rounded product, exact error), by Dekker's splitting."""
-    p = a * b
-    a_hi, a_lo = _split(a)
-    b_hi, b_lo = _split(b)
-    return p, ((a_hi * b_hi - p) + a_hi * b_lo + a_lo * b_hi) + a_lo * b_lo
-
-
-def _split(a):
-    c = 134217729.0 * a  # 2**27 + 1
-    hi = c - (c - a)
-    return hi, a - hi
-
-
-def _sum_round_to_odd(a, b):
-    """a + b rounded to odd: when inexact, the neighbour with an odd last bit. Rounding such a
-    value to fewer bits (or adding it last) rounds correctly: no double rounding."""
-    s, e = _two_sum(a, b)
-    even = (s.view(np.int64) & 1) == 0
-    return np.where((e != 0) & even, np.nextafter(s, np.where(e > 0, np.inf, -np.inf)), s)
-
-
-def _fma(a, b, c, t):
-    """a * b + c rounded once to `t` (np.float64 or np.float32), as C's fma()/fmaf()."""
-    a, b, c = (np.asarray(x, dtype=np.float64) for x in np.broadcast_arrays(a, b, c))
-    with np.errstate(all="ignore"):
-        if t is np.float32:  # the product of two floats is exact in a double
-            return _sum_round_to_odd(a * b, c).astype(np.float32)
-        high, low = _two_product(a, b)  # Boldo and Melquiond's emulation
-        s_high, s_low = _two_sum(c, high)
-        out = s_high + _sum_round_to_odd(s_low, low)
-    special = ~np.isfinite(out) | ~np.isfinite(high)
-    if special.any():
-        out = np.where(special, a * b + c, out)
-    return out
-
+# Values are computed in double precision and rounded once to the dtype. PyTorch's kernels
+# round differently in places (fused multiply-adds, per-thread SIMD blocks that depend on the
+# CPU), so a value can differ from PyTorch's in its last bits; lengths, dtypes
+# and errors are PyTorch's exactly.
 
 def _number(v):
     """A range bound as a Python number (0-d tensors and NumPy scalars are unwrapped)."""
@@ -491,24 +448,16 @@ def _number(v):
     return v
 
 
-def _acc_type(dt: _dt.dtype):
-    """The type PyTorch's CPU kernels accumulate in: double for float/double, float for the
-    16-bit floats, int64 for the integers."""
-    if dt.is_floating_point:
-        return np.float64 if dt.itemsize >= 4 else np.float32
-    return np.int64
-
-
 def _to_scalar(value, dt: _dt.dtype):
     """A Python number converted to the kernel's type, as c10's Scalar.to<T>() does."""
     if dt.is_floating_point:
-        return _cast(np.array(builtins.float(value)), dt)[()]
+        return cast_array(np.array(builtins.float(value)), dt)[()]
     if isinstance(value, builtins.float):
         if not math.isfinite(value):
             raise RuntimeError(f"value {value} cannot be converted to type {dt.name} without "
                                "overflow")
         value = builtins.int(value)  # truncates toward zero, as C++ does
-    return _cast(np.array(value), dt, checked=True)[()]
+    return cast_array(np.array(value), dt, checked=True)[()]
 
 
 def _trunc_div(a: builtins.int, b: builtins.int) -> builtins.int:
@@ -548,9 +497,8 @@ def _arange_size(start, end, step, dt):
         raise RuntimeError(f"arange: unsupported range: {d_start} -> {d_end}")
     if not ((d_step > 0 and d_end >= d_start) or (d_step < 0 and d_end <= d_start)):
         raise RuntimeError("arange: upper bound and lower bound inconsistent with step sign")
-    acc = _acc_type(dt)
     if dt.is_floating_point:
-        first, last, delta = acc(d_start), acc(d_end), acc(d_step)
+        first, last, delta = d_start, d_end, d_step
     else:  # C++ truncates each toward zero
         first, last, delta = (builtins.int(v) for v in (start, end, step))
     if dt is _dt.int64:
@@ -566,23 +514,11 @@ def _arange_size(start, end, step, dt):
 
 
 def _arange_values(n, first, delta, dt):
-    """first + i * delta for i < n, rounded as PyTorch's CPU arange kernel rounds it: each
-    element in the accumulation type, except in SIMD vectors (32 bytes, whole pairs of them
-    from the start), where an element is its vector's first value (rounded to the dtype)
-    plus k * delta. Bit for bit up to 32768 elements; past that PyTorch splits the range
-    between its threads, which moves the vectors, and values may differ by one ulp."""
+    """first + i * delta for i < n, in double (integers in int64), rounded once to dt."""
     index = np.arange(n, dtype=np.int64)
     if not dt.is_floating_point:
         return (first + delta * index).astype(dt.np)
-    acc = _acc_type(dt)
-    values = _fma(delta, index.astype(acc), first, acc).astype(dt.np)
-    block = builtins.max(1, 32 // dt.itemsize)
-    vectorized = (n // (2 * block)) * (2 * block)
-    if vectorized:
-        offsets = index[:vectorized] % block
-        bases = values[index[:vectorized] - offsets].astype(acc)
-        values[:vectorized] = _fma(offsets.astype(acc), delta, bases, acc).astype(dt.np)
-    return values
+    return cast_array(first + delta * index.astype(np.float64), dt)
 
 
 def range(start=0, end=None, step=1, *, out=None, dtype=None, layout=None,  # noqa: A001
@@ -592,17 +528,11 @@ def range(start=0, end=None, step=1, *, out=None, dtype=None, layout=None,  # no
         start, end = 0, start
     start, end, step = (_number(v) for v in (start, end, step))
     dt, dev, xp = _resolve("range", dtype, device)
-    _arange_size(start, end, step, dt)  # the same checks
-    acc = _acc_type(dt)
-    first, last, delta = (acc(v) if dt.is_floating_point else builtins.int(v)
-                          for v in (start, end, step))
+    _, first, delta = _arange_size(start, end, step, dt)  # the same checks
+    last = builtins.float(end) if dt.is_floating_point else builtins.int(end)
     n = builtins.int((last - first) / delta + 1)
-    index = np.arange(n, dtype=np.int64)
-    if dt.is_floating_point:  # compiled without fused multiply-adds, unlike arange
-        values = first + index.astype(acc) * delta
-    else:
-        values = first + index * delta
-    return _finish(backend.to_device(values.astype(dt.np), dev), requires_grad)
+    values = _arange_values(n, first, delta, dt)
+    return _finish(backend.to_device(values, dev), requires_grad)
 
 
 def _steps(op, steps) -> builtins.int:
@@ -614,26 +544,16 @@ def _steps(op, steps) -> builtins.int:
     return steps
 
 
-def _spaced(first, last, steps, dt):
-    """PyTorch's evenly spaced points from first to last: the first half counted up from the
-    start, the second half down from the end, in the dtype itself (double for integers)."""
-    index = np.arange(steps, dtype=np.int64)
-    up, down = index, steps - index - 1
-    if not dt.is_floating_point:  # a double step; C++ truncates the results
-        step = (builtins.float(last) - builtins.float(first)) / (steps - 1)
-        from_start = _fma(step, up.astype(np.float64), builtins.float(first), np.float64)
-        from_end = _fma(-step, down.astype(np.float64), builtins.float(last), np.float64)
-        return np.where(index < steps // 2, from_start, from_end)
-    t = dt.np.type
-    if dt.itemsize == 2:  # c10's Half/BFloat16 round after each operation: no fusing
-        step = (last - first) / t(np.float32(steps - 1))
-        from_start = first + step * up.astype(np.float32).astype(t)
-        from_end = last - step * down.astype(np.float32).astype(t)
-    else:
-        step = (last - first) / t(steps - 1)
-        from_start = _fma(step, up.astype(t), first, t)
-        from_end = _fma(-step, down.astype(t), last, t)
-    return np.where(index < steps // 2, from_start, from_end).astype(t)
+def _spaced(first, last, steps):
+    """`steps` evenly spaced doubles from first to last, as PyTorch spaces them: the first
+    half counted up from the start, the second half down from the end (so both ends are
+    exact)."""
+    first, last = builtins.float(first), builtins.float(last)
+    step = (last - first) / (steps - 1)
+    index = np.arange(steps, dtype=np.float64)
+    from_start = first + step * index
+    from_end = last - step * (steps - 1 - index)
+    return np.where(index < steps // 2, from_start, from_end)
 
 
 def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None,
@@ -648,9 +568,9 @@ def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=Non
     elif steps == 1:
         values = np.array([first], dtype=dt.np)
     elif dt.is_floating_point:
-        values = _spaced(first, last, steps, dt)
-    else:
-        values = np.trunc(_spaced(builtins.int(first), builtins.int(last), steps, dt))
+        values = cast_array(_spaced(first, last, steps), dt)
+    else:  # C++ truncates the spaced doubles
+        values = np.trunc(_spaced(builtins.int(first), builtins.int(last), steps))
         values = values.astype(np.int64).astype(dt.np)
     return _finish(backend.to_device(values, dev), requires_grad)
 
@@ -665,7 +585,7 @@ def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None,
     if steps == 0:
         values = np.empty(0, dt.np)
     elif steps == 1:
-        values = _cast(np.array([base ** builtins.float(start)]), dt)
+        values = cast_array(np.array([base ** builtins.float(start)]), dt)
     else:
         # The exponents: start and end in the dtype, their difference too, then a double step.
         # This kernel is compiled without fused multiply-adds, and raises with the C library's
@@ -680,7 +600,7 @@ def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None,
         exponents = np.where(index < steps // 2, from_start, from_end).tolist()
         powers = np.array([math.pow(base, e) for e in exponents], dtype=np.float64)
         if dt.is_floating_point:
-            values = _cast(powers, dt)
+            values = cast_array(powers, dt)
         else:
             values = np.trunc(powers).astype(np.int64).astype(dt.np)
     return _finish(backend.to_device(values, dev), requires_grad)

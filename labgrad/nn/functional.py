@@ -6,7 +6,7 @@ from ..ops.activations import (celu, elu, gelu, hardsigmoid, hardswish, hardtanh
                                softsign, tanhshrink)
 from ..ops.activations import relu as _relu
 from ..ops.pointwise import sigmoid, tanh  # noqa: F401
-from ..ops.reductions import log_softmax, softmax  # noqa: F401
+from ..ops.softmax import log_softmax, softmax  # noqa: F401
 
 
 def relu(input, inplace=False):

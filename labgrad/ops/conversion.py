@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from .. import backend
+from ..creation import cast_array
 from ..autograd.graph import Node
 from ..tensor import Tensor
 from ._util import needs_grad, record
@@ -21,12 +22,18 @@ def convert(input: Tensor, dtype=None, device=None, copy=False) -> Tensor:
     moves = device is not None and device != input.device
     recasts = dtype is not None and dtype.np != data.dtype
     if not moves and not recasts:
-        return clone(input) if copy else input
+        if not copy:
+            return input
+        out = _wrap(input._data.copy())
+        if needs_grad(input):  # PyTorch records a copying .to() as ToCopyBackward0
+            node = record(ToCopyBackward0, (input,), out)
+            node.dtype, node.device = None, None
+        return out
     old_dtype, old_device = input.dtype, input.device
     if moves:
         data = backend.to_device(data, device)
     if recasts:
-        data = data.astype(dtype.np)
+        data = cast_array(data, dtype)
     out = _wrap(data)
     if needs_grad(input) and out.dtype.is_floating_point:
         node = record(ToCopyBackward0, (input,), out)

@@ -9,7 +9,7 @@ its source is a gather. take_along_dim is gather with broadcasting, like NumPy's
 take_along_axis.
 
 Each public op checks its index (dtype, shape, bounds) and then calls an ``*_unchecked`` core,
-which the backward formulas here and in reductions use directly.
+which the backward formulas here and in extrema use directly.
 """
 from __future__ import annotations
 

@@ -99,14 +99,10 @@ def _check_vectors(op, a, b, names=("input", "other"), same_length=True):
 
 def _broadcast_shape(*shapes):
     """The shape `shapes` broadcast to, or None when they do not broadcast."""
-    ndim = max(len(s) for s in shapes)
-    out = []
-    for axis in range(-ndim, 0):
-        sizes = {s[axis] for s in shapes if len(s) >= -axis} - {1}
-        if len(sizes) > 1:
-            return None
-        out.append(sizes.pop() if sizes else 1)
-    return tuple(out)
+    try:
+        return np.broadcast_shapes(*shapes)
+    except ValueError:
+        return None
 
 
 def _as_dtype(array, dtype):

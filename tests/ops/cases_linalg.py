@@ -155,16 +155,14 @@ CASES = [_matmul(sa, sb) for sa, sb in MATMUL_SHAPES] + [
            ((3,), (3, 4), (4,))),
 ]
 
-# Matrix norms 1 and inf take a max over column / row sums: they need amax and amin, which
-# the reductions module provides.
-if hasattr(lg.Tensor, "amax") and hasattr(lg.Tensor, "amin"):
-    CASES += [
-        OpCase(f"matrix_norm_{name}", lambda lib, a, ord=ord: lib.linalg.matrix_norm(a, ord),
-               ((3, 4),), domain="away", ref=lambda np, a, ord=ord: np.linalg.norm(a, ord))
-        for name, ord in (("1", 1), ("-1", -1), ("inf", INF), ("-inf", -INF))
-    ] + [
-        OpCase("linalg_norm_inf_2d", lambda lib, a: lib.linalg.norm(a, INF), ((3, 4),),
-               domain="away", ref=lambda np, a: np.linalg.norm(a, np.inf)),
-        OpCase("linalg_norm_inf_1d", lambda lib, a: lib.linalg.norm(a, -INF), ((4,),),
-               domain="away", ref=lambda np, a: np.linalg.norm(a, -np.inf)),
-    ]
+# Matrix norms 1 and inf: a max over column / row sums.
+CASES += [
+    OpCase(f"matrix_norm_{name}", lambda lib, a, ord=ord: lib.linalg.matrix_norm(a, ord),
+           ((3, 4),), domain="away", ref=lambda np, a, ord=ord: np.linalg.norm(a, ord))
+    for name, ord in (("1", 1), ("-1", -1), ("inf", INF), ("-inf", -INF))
+] + [
+    OpCase("linalg_norm_inf_2d", lambda lib, a: lib.linalg.norm(a, INF), ((3, 4),),
+           domain="away", ref=lambda np, a: np.linalg.norm(a, np.inf)),
+    OpCase("linalg_norm_inf_1d", lambda lib, a: lib.linalg.norm(a, -INF), ((4,),),
+           domain="away", ref=lambda np, a: np.linalg.norm(a, -np.inf)),
+]
