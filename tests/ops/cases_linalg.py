@@ -1,7 +1,6 @@
 """Op-table rows for linear algebra: matmul in every shape case, its relatives, einsum, norms."""
 from __future__ import annotations
 
-import labgrad as lg
 
 from .op_cases import OpCase
 
