@@ -24,13 +24,13 @@ def _relu(xp, a):
     return xp.maximum(a, zero)
 
 
-def _positive_mask(y):
-    """1 where y > 0, else 0, in y's dtype: a constant, so no graph is recorded for it."""
-    return Tensor._wrap((y._data > 0).astype(y._data.dtype))
+def _positive_mask(x):
+    """1 where x > 0, else 0, in x's dtype: a constant, so no graph is recorded for it."""
+    return Tensor._wrap((x._data > 0).astype(x._data.dtype))
 
 
-relu = unary_op("relu", _relu, lambda g, x, y: g * _positive_mask(y), saves="y",
-                floating=False)
+# The rule reads the input, not the output as PyTorch's does: saving an input costs less.
+relu = unary_op("relu", _relu, lambda g, x, y: g * _positive_mask(x), floating=False)
 relu6 = unary_op("relu6", lambda xp, a: xp.clip(a, 0, 6),
                  lambda g, x, y: g * ((x > 0) & (x < 6)).to(g.dtype), floating=False)
 _leaky_relu = unary_op("leaky_relu", lambda xp, a, slope: xp.where(a > 0, a, a * slope),

@@ -22,11 +22,13 @@ import math
 import warnings
 
 from .. import dtypes as _dt
+from ..autograd import grad_mode
 from ..autograd.graph import Node
 from ..tensor import Tensor
 from ._util import describe, needs_grad, normalize_dims, record, shape_str, wrap_dim, xp_of
 
 _wrap = Tensor._wrap
+_state = grad_mode.state
 
 
 # ------------------------------------------------------------------ helpers
@@ -147,7 +149,7 @@ def sum(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A001 - PyTorch'
     data = _accumulation_data(input, dtype)
     axes = _axes("sum", dim, data.ndim)
     out = _wrap(_reduce("sum", data, axes, keepdim))
-    if needs_grad(input):
+    if input._rg and _state.grad_enabled:  # needs_grad(input), inlined for the hot path
         if dim is None and not keepdim:
             record(SumBackward0, (input,), out)
         else:
