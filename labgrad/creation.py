@@ -1,13 +1,16 @@
 """Making tensors: from data, filled with a value, and ranges.
 
-Everything here follows PyTorch, down to the bits: the dtype a nested list infers, the length
-of a float ``arange``, and the rounding of ``arange``/``linspace``/``logspace`` values (how
-PyTorch's CPU kernels round is emulated: fused multiply-adds, SIMD blocks; see "ranges").
-A tensor made on a GPU gets the same values, computed on the host and copied.
+The API, dtypes, shapes and errors follow PyTorch: the dtype a nested list infers, the length
+of a float ``arange``, the checks on sizes and bounds. ``arange``/``linspace``/``logspace``
+values are computed in double precision and rounded once to the dtype, so they can differ
+from PyTorch's in the last bits (see "ranges"). A range made on a GPU gets the same values,
+computed on the host and copied.
 """
 from __future__ import annotations
 
 import builtins
+import functools
+import inspect
 import math
 import operator
 
@@ -15,7 +18,9 @@ import numpy as np
 
 from . import backend
 from . import dtypes as _dt
+from .autograd import grad_mode
 from .device import as_device
+from .ops._util import shape_args
 from .tensor import Size, Tensor
 
 _wrap = Tensor._wrap
@@ -31,10 +36,57 @@ def _finish(data, requires_grad=False):
 
 
 def _resolve(op, dtype, device, default=None):
-    """The dtype, device and array module a creation function makes its tensor with."""
+    """The dtype and device a creation function makes its tensor with."""
     dt = _dt.to_dtype(dtype) if dtype is not None else (default or _dt.get_default_dtype())
-    dev = _checked_device(op, device, None)
-    return dt, dev, backend.xp_for(dev)
+    return dt, _checked_device(op, device, None)
+
+
+# ---------------------------------------------------------------- out=
+
+def with_out(fn):
+    """Give `fn`, a function that makes a new tensor, PyTorch's ``out=`` argument.
+
+    With out given, the result is made with out's dtype and device (unless dtype or device is
+    given too), written into out as ``out.copy_(result)`` would (converted to out's dtype) and
+    out is returned. The shapes must match: labgrad does not resize out. As in PyTorch, out=
+    takes no part in autograd: it is refused when out or an input requires grad.
+    """
+    op = fn.__name__
+    signature = inspect.signature(fn)
+    takes = [name for name in ("dtype", "device") if name in signature.parameters]
+
+    @functools.wraps(fn)
+    def wrapper(*args, out=None, **kwargs):
+        if out is None:
+            return fn(*args, **kwargs)
+        if not isinstance(out, Tensor):
+            raise TypeError(f"{op}(): argument 'out' must be Tensor, not {type(out).__name__}")
+        for name in takes:
+            if kwargs.get(name) is None:
+                kwargs[name] = getattr(out, name)
+        return _write_out(op, out, fn(*args, **kwargs))
+
+    params = list(signature.parameters.values())
+    at = next((i for i, p in enumerate(params) if p.kind in (p.KEYWORD_ONLY, p.VAR_KEYWORD)),
+              len(params))
+    params.insert(at, inspect.Parameter("out", inspect.Parameter.KEYWORD_ONLY, default=None))
+    wrapper.__signature__ = signature.replace(parameters=params)
+    return wrapper
+
+
+def _write_out(op, out, result):
+    if out.shape != result.shape:
+        raise RuntimeError(f"{op}: the result has shape {tuple(result.shape)}, but out= has "
+                           f"shape {tuple(out.shape)} (labgrad does not resize out=; pass a "
+                           "tensor of the result's shape)")
+    if grad_mode.state.grad_enabled and (out._rg or result.grad_fn is not None):
+        raise RuntimeError(f"{op}(): functions with out=... arguments don't support automatic "
+                           "differentiation, but one of the arguments requires grad.")
+    with grad_mode.no_grad():
+        out.copy_(result)
+    if result.requires_grad and not out.requires_grad:
+        out.requires_grad = True  # requires_grad=True given with out=, as PyTorch sets it
+    return out
 
 
 # ---------------------------------------------------------------- sizes
@@ -47,14 +99,7 @@ def _size(op, size, size_kw=None):
         size = (size_kw,)
     if not size:
         raise TypeError(f'{op}() missing 1 required positional arguments: "size"')
-    if len(size) == 1 and isinstance(size[0], (tuple, list)):
-        size = size[0]
-    dims = []
-    for s in size:
-        if isinstance(s, (builtins.bool, np.bool_)) or not hasattr(s, "__index__"):
-            raise TypeError(f"{op}(): argument 'size' must be a tuple of ints, but found an "
-                            f"element of type {type(s).__name__} ({s!r})")
-        dims.append(operator.index(s))
+    dims = shape_args(op, size)
     if any(d < 0 for d in dims):
         raise RuntimeError(f"{op}: Trying to create tensor with negative dimension "
                            f"{min(dims)}: {dims}")
@@ -318,24 +363,27 @@ def legacy_new(args, device=None) -> Tensor:
 
 def _filled(op, fill, size, dtype, device, requires_grad, size_kw=None):
     shape = _size(op, size, size_kw)
-    dt, dev, xp = _resolve(op, dtype, device)
+    dt, dev = _resolve(op, dtype, device)
     with backend.use_device(dev):
-        return _finish(fill(xp, shape, dt.np), requires_grad)
+        return _finish(fill(backend.xp_for(dev), shape, dt.np), requires_grad)
 
 
-def zeros(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False,
+@with_out
+def zeros(*size, dtype=None, layout=None, device=None, requires_grad=False,
           pin_memory=False, **kwargs) -> Tensor:
     return _filled("zeros", lambda xp, s, d: xp.zeros(s, d), size, dtype, device, requires_grad,
                    _size_kw("zeros", kwargs))
 
 
-def ones(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False,
+@with_out
+def ones(*size, dtype=None, layout=None, device=None, requires_grad=False,
          pin_memory=False, **kwargs) -> Tensor:
     return _filled("ones", lambda xp, s, d: xp.ones(s, d), size, dtype, device, requires_grad,
                    _size_kw("ones", kwargs))
 
 
-def empty(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False,
+@with_out
+def empty(*size, dtype=None, layout=None, device=None, requires_grad=False,
           memory_format=None, pin_memory=False, **kwargs) -> Tensor:
     return _filled("empty", lambda xp, s, d: xp.empty(s, d), size, dtype, device, requires_grad,
                    _size_kw("empty", kwargs))
@@ -368,7 +416,8 @@ def _filled_with(value, target: _dt.dtype, shape, xp):
     return xp.full(shape, scalar, dtype=target.np)
 
 
-def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None,
+@with_out
+def full(size, fill_value, *, dtype=None, layout=None, device=None,
          requires_grad=False, pin_memory=False) -> Tensor:
     """A tensor of `size` (a sequence) filled with `fill_value`; its dtype is that of the
     number (bool, int64 or the default float) unless given."""
@@ -377,9 +426,9 @@ def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None,
                         f"{type(size).__name__}")
     value = _fill_number("full", fill_value)
     shape = _size("full", (size,))
-    dt, dev, xp = _resolve("full", dtype, device, default=_dt.scalar_dtype(value))
+    dt, dev = _resolve("full", dtype, device, default=_dt.scalar_dtype(value))
     with backend.use_device(dev):
-        return _finish(_filled_with(value, dt, shape, xp), requires_grad)
+        return _finish(_filled_with(value, dt, shape, backend.xp_for(dev)), requires_grad)
 
 
 def scalar_tensor(value, *, dtype=None, device=None, requires_grad=False, **kwargs):
@@ -417,7 +466,8 @@ def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requir
                 requires_grad=requires_grad)
 
 
-def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+@with_out
+def eye(n, m=None, *, dtype=None, layout=None, device=None, requires_grad=False):
     """The n x m identity (m defaults to n)."""
     for name, value in (("n", n), ("m", m)):
         if value is None:
@@ -426,10 +476,11 @@ def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_g
             raise TypeError(f"eye(): argument '{name}' must be int, not {type(value).__name__}")
         if value < 0:
             raise RuntimeError(f"eye: {name} must be greater or equal to 0, got {value}")
-    dt, dev, xp = _resolve("eye", dtype, device)
+    dt, dev = _resolve("eye", dtype, device)
+    m = None if m is None else operator.index(m)
     with backend.use_device(dev):
-        return _finish(xp.eye(operator.index(n), None if m is None else operator.index(m),
-                              dtype=dt.np), requires_grad)
+        return _finish(backend.xp_for(dev).eye(operator.index(n), m, dtype=dt.np),
+                       requires_grad)
 
 
 # ---------------------------------------------------------------- ranges
@@ -466,7 +517,8 @@ def _trunc_div(a: builtins.int, b: builtins.int) -> builtins.int:
     return q if (a >= 0) == (b >= 0) else -q
 
 
-def arange(start, end=None, step=1, *, out=None, dtype=None, layout=None, device=None,
+@with_out
+def arange(start, end=None, step=1, *, dtype=None, layout=None, device=None,
            requires_grad=False) -> Tensor:
     """Values from start (default 0) up to, not including, end, `step` apart. The dtype is
     int64 when start, end and step are all ints, else the default float."""
@@ -479,7 +531,7 @@ def arange(start, end=None, step=1, *, out=None, dtype=None, layout=None, device
     if dtype is None:
         floats = any(isinstance(v, builtins.float) for v in (start, end, step))
         dtype = _dt.get_default_dtype() if floats else _dt.int64
-    dt, dev, xp = _resolve("arange", dtype, device)
+    dt, dev = _resolve("arange", dtype, device)
     if dt is _dt.bool:
         raise NotImplementedError("arange: \"arange_cpu\" not implemented for 'Bool'")
     n, first, delta = _arange_size(start, end, step, dt)
@@ -521,13 +573,14 @@ def _arange_values(n, first, delta, dt):
     return cast_array(first + delta * index.astype(np.float64), dt)
 
 
-def range(start=0, end=None, step=1, *, out=None, dtype=None, layout=None,  # noqa: A001
-          device=None, requires_grad=False) -> Tensor:
+@with_out
+def range(start=0, end=None, step=1, *, dtype=None, layout=None, device=None,  # noqa: A001
+          requires_grad=False) -> Tensor:
     """Deprecated in PyTorch: like arange, but includes `end`, and floats by default."""
     if end is None:
         start, end = 0, start
     start, end, step = (_number(v) for v in (start, end, step))
-    dt, dev, xp = _resolve("range", dtype, device)
+    dt, dev = _resolve("range", dtype, device)
     _, first, delta = _arange_size(start, end, step, dt)  # the same checks
     last = builtins.float(end) if dt.is_floating_point else builtins.int(end)
     n = builtins.int((last - first) / delta + 1)
@@ -556,12 +609,13 @@ def _spaced(first, last, steps):
     return np.where(index < steps // 2, from_start, from_end)
 
 
-def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None,
+@with_out
+def linspace(start, end, steps, *, dtype=None, layout=None, device=None,
              requires_grad=False) -> Tensor:
     """`steps` values evenly spaced from start to end, both included."""
     start, end = _number(start), _number(end)
     steps = _steps("linspace", steps)
-    dt, dev, xp = _resolve("linspace", dtype, device)
+    dt, dev = _resolve("linspace", dtype, device)
     first, last = _to_scalar(start, dt), _to_scalar(end, dt)
     if steps == 0:
         values = np.empty(0, dt.np)
@@ -575,30 +629,23 @@ def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=Non
     return _finish(backend.to_device(values, dev), requires_grad)
 
 
-def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None, device=None,
+@with_out
+def logspace(start, end, steps, base=10.0, *, dtype=None, layout=None, device=None,
              requires_grad=False) -> Tensor:
     """`steps` powers of `base`, with exponents evenly spaced from start to end."""
     start, end = _number(start), _number(end)
     steps = _steps("logspace", steps)
     base = builtins.float(base)
-    dt, dev, xp = _resolve("logspace", dtype, device)
+    dt, dev = _resolve("logspace", dtype, device)
     if steps == 0:
         values = np.empty(0, dt.np)
     elif steps == 1:
         values = cast_array(np.array([base ** builtins.float(start)]), dt)
-    else:
-        # The exponents: start and end in the dtype, their difference too, then a double step.
-        # This kernel is compiled without fused multiply-adds, and raises with the C library's
-        # pow() (math.pow; NumPy's own power() can differ in the last bit).
+    else:  # the exponents spaced as linspace spaces them (from start and end in the dtype)
         first, last = _to_scalar(start, dt), _to_scalar(end, dt)
         if not dt.is_floating_point:
             first, last = builtins.int(first), builtins.int(last)
-        step = builtins.float(last - first) / (steps - 1)
-        index = np.arange(steps, dtype=np.int64)
-        from_start = builtins.float(first) + step * index.astype(np.float64)
-        from_end = builtins.float(last) - step * (steps - index - 1).astype(np.float64)
-        exponents = np.where(index < steps // 2, from_start, from_end).tolist()
-        powers = np.array([math.pow(base, e) for e in exponents], dtype=np.float64)
+        powers = np.power(base, _spaced(first, last, steps))
         if dt.is_floating_point:
             values = cast_array(powers, dt)
         else:

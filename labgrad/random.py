@@ -16,7 +16,9 @@ from . import backend
 from . import dtypes as _dt
 from .autograd import grad_mode
 from .autograd.graph import Node, record
+from .creation import _checked_device, _finish, _size, _size_kw, with_out
 from .device import as_device
+from .ops.inplace import check_inplace_allowed
 from .tensor import Tensor
 
 _DEFAULT_SEED = 67280421310721  # PyTorch's default seed
@@ -149,12 +151,6 @@ def set_rng_state(new_state: Tensor) -> None:
 
 # ---------------------------------------------------------------- helpers
 
-def _size(op, size, size_kw=None):
-    """Sizes as f(2, 3), f((2, 3)), f([2, 3]), f(Size) or f(size=...)."""
-    from .creation import _size as creation_size
-    return creation_size(op, size, size_kw)
-
-
 def _float_dtype(op, dtype, kernel):
     """The dtype for a sampler that only makes floats (PyTorch: NotImplementedError)."""
     dt = _dt.to_dtype(dtype) if dtype is not None else _dt.get_default_dtype()
@@ -163,24 +159,13 @@ def _float_dtype(op, dtype, kernel):
     return dt
 
 
-def _device(op, device):
-    dev = as_device(device)
-    if dev.type == "cuda":
-        from . import cuda
-        cuda.check_device(dev, op)
-    return dev
-
-
-def _sample(draw, shape, generator, dt, dev, requires_grad):
-    """A tensor of `draw(rng, shape)` (float64 or int64 values) cast to `dt` on `dev`."""
+def _sample(op, draw, shape, generator, dt, device, requires_grad):
+    """A tensor of `draw(rng, shape)` (float64 or int64 values) cast to `dt` on `device`."""
+    dev = _checked_device(op, device, None)
     rng = _generator_for(dev, generator).rng
     with backend.use_device(dev):
-        data = draw(rng, shape)
-        data = _to_dtype(data, dt)
-    out = Tensor._wrap(data)
-    if requires_grad:
-        out.requires_grad = True
-    return out
+        data = _to_dtype(draw(rng, shape), dt)
+    return _finish(data, requires_grad)
 
 
 def _to_dtype(data, dt):
@@ -192,13 +177,14 @@ def _to_dtype(data, dt):
 
 # ---------------------------------------------------------------- samplers
 
-def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None,
-         requires_grad=False, pin_memory=False, **kwargs) -> Tensor:
+@with_out
+def rand(*size, generator=None, dtype=None, layout=None, device=None, requires_grad=False,
+         pin_memory=False, **kwargs) -> Tensor:
     """Uniform samples in [0, 1)."""
     shape = _size("rand", size, _size_kw("rand", kwargs))
     dt = _float_dtype("rand", dtype, "check_uniform_bounds")
-    return _sample(lambda rng, s: _uniform(rng, s, dt), shape, generator, dt,
-                   _device("rand", device), requires_grad)
+    return _sample("rand", lambda rng, s: _uniform(rng, s, dt), shape, generator, dt, device,
+                   requires_grad)
 
 
 def _uniform(rng, shape, dt):
@@ -208,32 +194,27 @@ def _uniform(rng, shape, dt):
     return rng.integers(0, 2 ** bits, shape, dtype=np.int64) * (2.0 ** -bits)
 
 
-def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None,
-          requires_grad=False, pin_memory=False, **kwargs) -> Tensor:
+@with_out
+def randn(*size, generator=None, dtype=None, layout=None, device=None, requires_grad=False,
+          pin_memory=False, **kwargs) -> Tensor:
     """Standard normal samples."""
     shape = _size("randn", size, _size_kw("randn", kwargs))
     dt = _float_dtype("randn", dtype, "normal_kernel_cpu")
-    return _sample(lambda rng, s: rng.standard_normal(s), shape, generator, dt,
-                   _device("randn", device), requires_grad)
+    return _sample("randn", lambda rng, s: rng.standard_normal(s), shape, generator, dt, device,
+                   requires_grad)
 
 
-def _size_kw(op, kwargs):
-    size = kwargs.pop("size", None)
-    if kwargs:
-        raise TypeError(f"{op}() got unexpected keyword arguments {sorted(kwargs)}")
-    return size
-
-
-def randint(*args, generator=None, out=None, dtype=None, layout=None, device=None,
-            requires_grad=False, pin_memory=False, **kwargs) -> Tensor:
+@with_out
+def randint(*args, generator=None, dtype=None, layout=None, device=None, requires_grad=False,
+            pin_memory=False, **kwargs) -> Tensor:
     """Integers uniform in [low, high): ``randint(high, size)`` or ``randint(low, high, size)``
     (size a tuple), int64 unless another dtype is asked for."""
     low, high, size = _randint_args(args, kwargs)
     dt = _dt.to_dtype(dtype) if dtype is not None else _dt.int64
     _check_random_bounds("randint", low, high, dt)
     shape = _size("randint", (size,))
-    return _sample(lambda rng, s: rng.integers(low, high, s), shape, generator, dt,
-                   _device("randint", device), requires_grad)
+    return _sample("randint", lambda rng, s: rng.integers(low, high, s), shape, generator, dt,
+                   device, requires_grad)
 
 
 def _randint_args(args, kwargs):
@@ -271,16 +252,23 @@ def _check_random_bounds(op, low, high, dt):
             raise RuntimeError(f"{op}: to - 1 is out of bounds for {dt.name}")
 
 
-def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=None,
-             requires_grad=False, pin_memory=False) -> Tensor:
+@with_out
+def randperm(n, *, generator=None, dtype=None, layout=None, device=None, requires_grad=False,
+             pin_memory=False) -> Tensor:
     """A random permutation of 0..n-1 (int64 unless another dtype is asked for)."""
     n = operator.index(n)
     if n < 0:
         raise RuntimeError(f"randperm: Trying to create tensor with negative dimension {n}: "
                            f"[{n}]")
     dt = _dt.to_dtype(dtype) if dtype is not None else _dt.int64
-    return _sample(lambda rng, s: rng.permutation(n), (n,), generator, dt,
-                   _device("randperm", device), requires_grad)
+    return _sample("randperm", _permutation, (n,), generator, dt, device, requires_grad)
+
+
+def _permutation(rng, shape):
+    """A random permutation of 0..n-1 (shape (n,)), from what NumPy's and CuPy's generators
+    both have: the order that sorts n uniform draws."""
+    keys = rng.random(shape)
+    return backend.xp_of(keys).argsort(keys)
 
 
 def rand_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
@@ -330,8 +318,9 @@ class BernoulliBackward0(_ZeroGrad):
     pass
 
 
-def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None,
-           layout=None, device=None, requires_grad=False, pin_memory=False) -> Tensor:
+@with_out
+def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, layout=None,
+           device=None, requires_grad=False, pin_memory=False) -> Tensor:
     """Normal samples. mean and std may be tensors (broadcast together; the result has the
     dtype of mean, else of std) or numbers (then `size` is required)."""
     mean_t = mean if isinstance(mean, Tensor) else None
@@ -343,7 +332,7 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None
         _check_std(std)
         dt = _float_dtype("normal", dtype, "normal_kernel_cpu")
         noise = randn(size, generator=generator, dtype=_dt.float64, device=device)
-        return _finish_normal(noise._data * std + mean, dt, requires_grad)
+        return _finish(_to_dtype(noise._data * std + mean, dt), requires_grad)
     like = mean_t if mean_t is not None else std_t
     if not like.dtype.is_floating_point:
         raise NotImplementedError(f"normal: \"normal_kernel_cpu\" not implemented for "
@@ -358,7 +347,7 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None
     noise = randn(shape, generator=generator, dtype=_dt.float64, device=like.device)
     m = mean_t._data if mean_t is not None else mean
     s = std_t._data if std_t is not None else std
-    out = _finish_normal(noise._data * s + m, like.dtype, False)
+    out = _finish(_to_dtype(noise._data * s + m, like.dtype))
     if grad_mode.state.grad_enabled and any(t is not None and t._rg for t in (mean_t, std_t)):
         node = (NormalBackward3 if mean_t is not None and std_t is not None else
                 NormalBackward1 if mean_t is not None else NormalBackward2)
@@ -374,13 +363,6 @@ def _check_std(std):
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
 
 
-def _finish_normal(values, dt, requires_grad):
-    out = Tensor._wrap(_to_dtype(values, dt))
-    if requires_grad:
-        out.requires_grad = True
-    return out
-
-
 # ---------------------------------------------------------------- bernoulli, multinomial, poisson
 
 class NotImplementedBackward(Node):
@@ -393,7 +375,8 @@ class NotImplementedBackward(Node):
         raise RuntimeError("the derivative for 'bernoulli' with a number p is not implemented")
 
 
-def bernoulli(input, p=None, *, generator=None, out=None) -> Tensor:
+@with_out
+def bernoulli(input, p=None, *, generator=None) -> Tensor:
     """1 with probability `input` (or the number `p`), else 0; the dtype of input."""
     dev = input.device
     if p is None:
@@ -417,7 +400,8 @@ def bernoulli(input, p=None, *, generator=None, out=None) -> Tensor:
     return result
 
 
-def multinomial(input, num_samples, replacement=False, *, generator=None, out=None) -> Tensor:
+@with_out
+def multinomial(input, num_samples, replacement=False, *, generator=None) -> Tensor:
     """Indices drawn by the (unnormalized) weights in each row of `input` (1-D or 2-D)."""
     if not input.dtype.is_floating_point:
         raise RuntimeError(f"multinomial only supports floating-point dtypes for input, got: "
@@ -472,26 +456,24 @@ def poisson(input, generator=None) -> Tensor:
     if (input._data < 0).any():
         raise RuntimeError("poisson: invalid Poisson rate, expected rate to be non-negative")
     rng = _generator_for(input.device, generator).rng
-    return Tensor._wrap(rng.poisson(input._data).astype(input._data.dtype))
+    with backend.use_device(input.device):
+        return Tensor._wrap(rng.poisson(input._data).astype(input._data.dtype))
 
 
 # ---------------------------------------------------------------- in-place fills
-# (initializers in nn.init use these; bound as Tensor methods in labgrad._tensor_methods)
+# (for initializers and users; bound as Tensor methods in labgrad._tensor_methods)
+#
+# Each draws from methods that NumPy's and CuPy's generators both have (random, uniform,
+# integers, standard_normal, exponential, geometric, poisson), so they work on either device.
 
-def _fill_(self, data):
-    _check_inplace(self)
-    self._data[...] = _to_dtype(data, self.dtype)
+def _fill_(op, self, generator, draw):
+    """Overwrite `self` with `draw(rng, shape)` from the generator of its device."""
+    check_inplace_allowed(op, self)
+    rng = _generator_for(self.device, generator).rng
+    with backend.use_device(self.device):
+        self._data[...] = _to_dtype(draw(rng, self._data.shape), self.dtype)
     self._bump_version()
     return self
-
-
-def _check_inplace(self):
-    if grad_mode.state.grad_enabled and self._rg and self.grad_fn is None:
-        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
-                           "operation; wrap it in labgrad.no_grad() or modify .data")
-
-
-with_grad_off_check = _check_inplace  # the old name
 
 
 def _float_only(self, op, kernel):
@@ -505,16 +487,16 @@ def uniform_(self, a=0.0, b=1.0, *, generator=None):
     if a > b:
         raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found "
                            f"from={a} > to={b}")
-    rng = _generator_for(self.device, generator).rng
-    return _fill_(self, _uniform(rng, self._data.shape, self.dtype) * (b - a) + a)
+    return _fill_("uniform_", self, generator,
+                  lambda rng, s: _uniform(rng, s, self.dtype) * (b - a) + a)
 
 
 def normal_(self, mean=0.0, std=1.0, *, generator=None):
     """Fill with normal samples."""
     _float_only(self, "normal_", "normal_kernel_cpu")
     _check_std(std)
-    rng = _generator_for(self.device, generator).rng
-    return _fill_(self, rng.normal(mean, std, self._data.shape))
+    return _fill_("normal_", self, generator,
+                  lambda rng, s: mean + std * rng.standard_normal(s))
 
 
 def bernoulli_(self, p=0.5, *, generator=None):
@@ -525,8 +507,7 @@ def bernoulli_(self, p=0.5, *, generator=None):
         if not 0 <= p <= 1:
             raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p}")
         probs = p
-    rng = _generator_for(self.device, generator).rng
-    return _fill_(self, rng.random(self._data.shape) < probs)
+    return _fill_("bernoulli_", self, generator, lambda rng, s: rng.random(s) < probs)
 
 
 def exponential_(self, lambd=1.0, *, generator=None):
@@ -534,16 +515,15 @@ def exponential_(self, lambd=1.0, *, generator=None):
     _float_only(self, "exponential_", "exponential_cpu")
     if lambd <= 0:
         raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd}")
-    rng = _generator_for(self.device, generator).rng
-    return _fill_(self, rng.exponential(1.0 / lambd, self._data.shape))
+    return _fill_("exponential_", self, generator,
+                  lambda rng, s: rng.exponential(1.0 / lambd, s))
 
 
 def geometric_(self, p, *, generator=None):
     """Fill with the number of Bernoulli(p) trials up to the first success (1, 2, ...)."""
     if not 0 < p < 1:
         raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p}")
-    rng = _generator_for(self.device, generator).rng
-    return _fill_(self, rng.geometric(p, self._data.shape))
+    return _fill_("geometric_", self, generator, lambda rng, s: rng.geometric(p, s))
 
 
 def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
@@ -551,15 +531,21 @@ def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
     _float_only(self, "log_normal_", "log_normal_cpu")
     if std <= 0:
         raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std}")
-    rng = _generator_for(self.device, generator).rng
-    return _fill_(self, rng.lognormal(mean, std, self._data.shape))
+
+    def draw(rng, shape):
+        normal = rng.standard_normal(shape)
+        return backend.xp_of(normal).exp(mean + std * normal)
+    return _fill_("log_normal_", self, generator, draw)
 
 
 def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
     """Fill with Cauchy samples."""
     _float_only(self, "cauchy_", "cauchy_cpu")
-    rng = _generator_for(self.device, generator).rng
-    return _fill_(self, median + sigma * rng.standard_cauchy(self._data.shape))
+
+    def draw(rng, shape):  # the inverse of Cauchy's CDF, as PyTorch draws it
+        uniform = rng.random(shape)
+        return median + sigma * backend.xp_of(uniform).tan(np.pi * (uniform - 0.5))
+    return _fill_("cauchy_", self, generator, draw)
 
 
 def random_(self, low=None, high=None, *, generator=None):
@@ -570,8 +556,8 @@ def random_(self, low=None, high=None, *, generator=None):
     elif high is None:
         low, high = 0, low
     _check_random_bounds("random_", low, high, self.dtype)
-    rng = _generator_for(self.device, generator).rng
-    return _fill_(self, rng.integers(low, high, self._data.shape, dtype=np.int64))
+    return _fill_("random_", self, generator,
+                  lambda rng, s: rng.integers(low, high, s, dtype=np.int64))
 
 
 _SIGNIFICAND_BITS = {"float16": 11, "bfloat16": 8, "float32": 24, "float64": 53}

@@ -183,9 +183,7 @@ class Tensor:
         return bool(self._data.flags.c_contiguous)
 
     def data_ptr(self) -> int:
-        if type(self._data) is _ndarray:
-            return self._data.__array_interface__["data"][0]
-        return self._data.data.ptr
+        return address_of(self._data)
 
     # ------------------------------------------------------------ autograd state
 
@@ -421,10 +419,7 @@ class Tensor:
     def __iter__(self):
         if self._data.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
-        unbind = getattr(self, "unbind", None)
-        if unbind is not None:
-            return iter(unbind(0))
-        return (self[i] for i in range(self._data.shape[0]))
+        return iter(self.unbind(0))
 
     def __bool__(self):
         n = self._data.size
@@ -480,6 +475,13 @@ class Tensor:
             new._grad = self._grad.__deepcopy__(memo)
         memo[id(self)] = new
         return new
+
+
+def address_of(array) -> int:
+    """The memory address of a NumPy or CuPy array's first element."""
+    if type(array) is _ndarray:
+        return array.__array_interface__["data"][0]
+    return array.data.ptr
 
 
 def _rebuild(array, device, requires_grad):

@@ -2,8 +2,16 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 
 import pytest
+from hypothesis import settings
+
+# In CI, hypothesis draws the same examples every run: a red build then means a change broke
+# something, not that a new random example turned up (run locally to explore).
+settings.register_profile("ci", derandomize=True, deadline=None)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 HAS_TORCH = importlib.util.find_spec("torch") is not None
 

@@ -1,6 +1,8 @@
 """Making tensors, as PyTorch makes them: dtype inference, memory sharing, sizes, ranges (to
-the bit), and the errors."""
+a few units in the last place), out=, and the errors."""
 from __future__ import annotations
+
+import inspect
 
 import numpy as np
 import pytest
@@ -695,4 +697,69 @@ def test_linspace_and_logspace_without_torch():
         with pytest.raises(TypeError):
             fn(0, 1, 2.5)
 
+
+
+
+# ---------------------------------------------------------------- out=
+
+OUT_CASES = {
+    "zeros": lambda m, **kw: m.zeros(2, 3, **kw),
+    "ones": lambda m, **kw: m.ones((2, 3), **kw),
+    "full": lambda m, **kw: m.full((2, 3), 7, **kw),
+    "eye": lambda m, **kw: m.eye(3, **kw),
+    "arange": lambda m, **kw: m.arange(6, **kw),
+    "arange-floats": lambda m, **kw: m.arange(0.5, 6.0, 1.0, **kw),
+    "linspace": lambda m, **kw: m.linspace(0, 10, 5, **kw),
+    "logspace": lambda m, **kw: m.logspace(0, 2, 3, **kw),
+}
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int64", "int32"])
+@pytest.mark.parametrize("case", sorted(OUT_CASES))
+def test_out_is_written_and_returned(case, dtype):
+    """out= was ignored: lg.zeros(3, out=t) returned a new tensor and left t as it was."""
+    make, dt = OUT_CASES[case], getattr(lg, dtype)
+    shape = make(lg).shape
+    out = lg.full(shape, -1, dtype=dt)
+    got = make(lg, out=out)
+    assert got is out and out.dtype is dt and out._version == 1
+    assert out.tolist() == make(lg, dtype=dt).tolist()  # made in out's dtype
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int64"])
+@pytest.mark.parametrize("case", sorted(OUT_CASES))
+def test_out_matches_pytorch(case, dtype, torch):
+    make = OUT_CASES[case]
+    shape = tuple(make(lg).shape)
+    ours = make(lg, out=lg.zeros(shape, dtype=getattr(lg, dtype)))
+    theirs = make(torch, out=torch.zeros(shape, dtype=getattr(torch, dtype)))
+    _compare(ours, theirs)
+
+
+def test_out_of_the_other_creation_functions():
+    out = lg.zeros(2, 2)
+    assert lg.empty(2, 2, out=out) is out and out.shape == (2, 2)
+    assert creation.range(0, 3, out=lg.zeros(4, dtype=lg.int64)).tolist() == [0, 1, 2, 3]
+    base = lg.zeros(2, 4)
+    lg.ones(2, 2, out=base[:, 2:])  # a view: the base sees the values
+    assert base.tolist() == [[0.0, 0.0, 1.0, 1.0], [0.0, 0.0, 1.0, 1.0]]
+    for fn in (lg.zeros, lg.rand, lg.arange, lg.linspace):
+        assert "out" in inspect.signature(fn).parameters
+
+
+def test_out_errors():
+    with pytest.raises(RuntimeError, match=r"zeros: .*\(3,\).*\(4,\)"):
+        lg.zeros(3, out=lg.empty(4))  # labgrad does not resize out
+    with pytest.raises(RuntimeError, match=r"arange: .*\(5,\).*\(2, 3\)"):
+        lg.arange(5, out=lg.empty(2, 3))
+    with pytest.raises(TypeError, match="out"):
+        lg.ones(3, out=[0, 0, 0])
+    leaf = lg.zeros(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="automatic differentiation"):
+        lg.ones(3, out=leaf)
+    with lg.no_grad():
+        assert lg.ones(3, out=leaf).tolist() == [1.0, 1.0, 1.0]
+    out = lg.zeros(3)
+    assert lg.ones(3, out=out, requires_grad=True).requires_grad  # as PyTorch sets it
 

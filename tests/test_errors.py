@@ -124,6 +124,12 @@ CASES = [
          ("sub", "bool")),
     Case("bitwise_float", lambda m: m.ones(2) & m.ones(2), (RuntimeError, NotImplementedError),
          ("bitwise_and", "float32")),
+    Case("bitwise_float_number", lambda m: 1.5 & m.tensor([1, 2]), RuntimeError,
+         ("bitwise_and", "1.5", "int64")),
+    Case("bitwise_tensor_float_number", lambda m: m.tensor([1, 2]) | 2.5, RuntimeError,
+         ("bitwise_or", "2.5", "int64")),
+    Case("neg_bool", lambda m: -m.tensor([True, False]), RuntimeError,
+         ("neg", "bool", "~", "logical_not")),
     Case("item_many", lambda m: m.ones(3).item(), RuntimeError, ("item", "3")),
     Case("bool_many", lambda m: bool(m.ones(3)), RuntimeError, ("bool", "ambiguous")),
 ]
@@ -169,3 +175,16 @@ def test_autograd_errors_say_what_to_do():
         (x * 2).requires_grad = False
     with pytest.raises(RuntimeError, match=r"numpy.*requires grad.*detach"):
         x.numpy()
+
+
+def test_device_mismatch_names_the_op_and_both_devices(monkeypatch):
+    # No GPU here: give one tensor a pretend CUDA device; the message is what is checked.
+    from labgrad.ops._util import check_same_device
+    cpu, gpu = lg.ones(2), lg.ones(2)
+    gpu._pretend_device = lg.device("cuda", 0)
+    real = lg.Tensor.device
+    monkeypatch.setattr(lg.Tensor, "device", property(
+        lambda self: self.__dict__.get("_pretend_device") or real.fget(self)))
+    with pytest.raises(RuntimeError, match=r"add: expected all tensors on the same device.*"
+                                           r"\(float32, cpu\).*\(float32, cuda:0\)"):
+        check_same_device("add", cpu, gpu)

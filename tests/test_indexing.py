@@ -492,3 +492,31 @@ def test_zero_dim_inputs_to_dim_ops():
     assert out.item() == 6.0
     out.backward()
     assert t.grad.item() == 1.0
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("name, call", [
+    ("gather", lambda m, x: x.gather(1, m.tensor([[5]]))),
+    ("scatter", lambda m, x: x.scatter(1, m.tensor([[5]]), 1.0)),
+    ("scatter_add", lambda m, x: x.scatter_add(1, m.tensor([[5]]), m.ones(1, 1))),
+    ("index_select", lambda m, x: x.index_select(0, m.tensor([5]))),
+    ("index_add", lambda m, x: x.index_add(1, m.tensor([5]), m.ones(2, 1))),
+    ("index_copy", lambda m, x: x.index_copy(1, m.tensor([5]), m.ones(2, 1))),
+    ("index_fill", lambda m, x: x.index_fill(1, m.tensor([-5]), 1.0)),
+    ("take", lambda m, x: x.take(m.tensor([9]))),
+    ("put", lambda m, x: x.put(m.tensor([9]), m.tensor([1.0]))),
+    ("take_along_dim", lambda m, x: m.take_along_dim(x, m.tensor([7]))),
+])
+def test_out_of_bounds_indices_raise_pytorchs_exception_type(name, call, torch):
+    with pytest.raises(Exception) as expected:
+        call(torch, torch.zeros(2, 3))
+    with pytest.raises(Exception) as ours:
+        call(lg, lg.zeros(2, 3))
+    assert ours.type is expected.type
+    assert name in str(ours.value) and "out of bounds" in str(ours.value)
+
+
+def test_take_along_dim_names_the_negative_index_it_was_given():
+    with pytest.raises(RuntimeError, match=r"index -7 is out of bounds .*\[-3, 3\)"):
+        lg.take_along_dim(lg.zeros(2, 3), lg.tensor([[-7]]), 1)
+    assert lg.take_along_dim(lg.arange(3.0), lg.tensor([-1, 0]), 0).tolist() == [2.0, 0.0]

@@ -452,3 +452,20 @@ def test_inplace_on_a_detached_tensor_leaves_the_original_history_alone(torch):
         w_leaf.detach().add_(mod.ones(2, requires_grad=True))  # allowed: not a view of w_leaf
         return x, d, w.grad, b.grad
     same_results(run, torch)
+
+
+def test_copy_keeps_the_conversion_error_of_its_source(monkeypatch):
+    # A failed dtype/device conversion of src is reported as itself, not as a broadcast error.
+    from labgrad.ops import conversion
+
+    def refuse(*args, **kwargs):
+        raise RuntimeError("to: cannot move the tensor to that device")
+    monkeypatch.setattr(conversion, "convert", refuse)
+    with pytest.raises(RuntimeError, match="cannot move the tensor") as info:
+        lg.zeros(3).copy_(lg.ones(3, dtype=lg.float64))
+    assert "broadcast" not in str(info.value)
+
+
+def test_copy_still_explains_a_shape_that_does_not_broadcast():
+    with pytest.raises(RuntimeError, match=r"copy_: source of shape \(2,\) cannot be broadcast"):
+        lg.zeros(3).copy_(lg.ones(2))

@@ -288,3 +288,32 @@ def test_methods_and_functions_are_bound():
         assert callable(getattr(lg, name)), name
     assert lg.linalg.matmul is lg.matmul
     assert re.search("vector_norm", lg.linalg.vector_norm.__name__)
+
+
+def test_tensordot_writes_into_out():
+    a, b = _randn(2, 3), _randn(3, 4)
+    out = lg.empty(2, 4, dtype=lg.float64)
+    assert lg.tensordot(a, b, 1, out=out) is out
+    np.testing.assert_allclose(out.numpy(), a.numpy() @ b.numpy())
+    assert out._version == 1
+
+
+def test_tensordot_out_takes_no_part_in_autograd():
+    a = _randn(2, 3).requires_grad_()
+    out = lg.zeros(2, 4, dtype=lg.float64)
+    lg.tensordot(a, _randn(3, 4), 1, out=out)
+    assert not out.requires_grad and out.grad_fn is None
+    with pytest.raises(RuntimeError, match="tensordot: out= is a leaf tensor that requires grad"):
+        lg.tensordot(a, _randn(3, 4), 1, out=lg.zeros(2, 4, dtype=lg.float64,
+                                                         requires_grad=True))
+
+
+@pytest.mark.parametrize("out, words", [
+    (lg.empty(8, dtype=lg.float64), ["shape (2, 4)", "shape (8,)"]),
+    (lg.empty(2, 4), ["dtype float64", "float32"]),
+])
+def test_tensordot_out_must_match_the_result(out, words):
+    with pytest.raises(RuntimeError) as info:
+        lg.tensordot(_randn(2, 3), _randn(3, 4), 1, out=out)
+    for word in words:
+        assert word in str(info.value)

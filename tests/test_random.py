@@ -205,6 +205,21 @@ SAMPLERS = {
     "exponential_": lambda m: m.zeros(3).exponential_(),
     "bernoulli_": lambda m: m.zeros(3).bernoulli_(0.5),
     "bernoulli_-requires-grad": lambda m: m.zeros(3, requires_grad=True).bernoulli_(0.5),
+    "rand-out": lambda m: m.rand(3, out=m.zeros(3, dtype=m.float64)),
+    "rand-out-int": lambda m: m.rand(3, out=m.zeros(3, dtype=m.int64)),
+    "rand-out-requires-grad": lambda m: m.rand(3, out=m.zeros(3, requires_grad=True)),
+    "rand-out-flag": lambda m: m.rand(3, out=m.zeros(3), requires_grad=True),
+    "randn-out-float16": lambda m: m.randn(2, 2, out=m.zeros(2, 2, dtype=m.float16)),
+    "randint-out-float": lambda m: m.randint(0, 5, (3,), out=m.zeros(3)),
+    "randint-out-uint8-overflow": lambda m: m.randint(0, 300, (3,),
+                                                      out=m.zeros(3, dtype=m.uint8)),
+    "randperm-out": lambda m: m.randperm(4, out=m.zeros(4)),
+    "normal-out": lambda m: m.normal(0.0, 1.0, (3,), out=m.zeros(3, dtype=m.float64)),
+    "normal-tensor-out": lambda m: m.normal(m.zeros(3), 1.0, out=m.zeros(3)),
+    "normal-out-requires-grad-mean": lambda m: m.normal(m.zeros(3, requires_grad=True), 1.0,
+                                                        out=m.zeros(3)),
+    "bernoulli-out": lambda m: m.bernoulli(m.full((3,), 0.5), out=m.zeros(3, dtype=m.int64)),
+    "multinomial-out": lambda m: m.multinomial(m.ones(4), 2, out=m.zeros(2, dtype=m.int64)),
 }
 
 
@@ -340,6 +355,9 @@ def test_in_place_fills_refuse_leaves_that_require_grad():
     t = lg.zeros(3, requires_grad=True)
     with pytest.raises(RuntimeError, match="leaf"):
         lgr.uniform_(t)
+    for fill in ("normal_", "cauchy_", "random_"):  # the error names the op
+        with pytest.raises(RuntimeError, match=rf"^{fill}: a leaf tensor that requires grad"):
+            getattr(t, fill)()
     with lg.no_grad():
         lgr.uniform_(t)
     assert t._version == 1
@@ -351,8 +369,68 @@ def test_extra_in_place_fills():
     assert geometric.min() >= 1 and abs(geometric.mean() - 4) < 0.2
     log_normal = lgr.log_normal_(lg.zeros(5000), 0.0, 0.5).numpy()
     assert log_normal.min() > 0
+    assert abs(np.median(log_normal) - 1.0) < 0.05  # exp(mean)
     cauchy = lgr.cauchy_(lg.zeros(5001), 2.0, 1.0).numpy()
     assert abs(np.median(cauchy) - 2.0) < 0.1
+    np.testing.assert_allclose(np.percentile(cauchy, [25, 75]), [1.0, 3.0], atol=0.15)
+    normal = lg.zeros(20000, dtype=lg.float64).normal_(3.0, 2.0).numpy()
+    assert abs(normal.mean() - 3.0) < 0.05 and abs(normal.std() - 2.0) < 0.05
+    firsts = np.bincount([lg.randperm(3)[0].item() for _ in range(3000)], minlength=3) / 3000
+    np.testing.assert_allclose(firsts, [1 / 3] * 3, atol=0.04)
+
+
+class _SharedMethodsOnly:
+    """A NumPy generator showing only the methods CuPy's Generator has too (it has no
+    permutation, normal, lognormal or standard_cauchy)."""
+
+    SHARED = frozenset({"random", "uniform", "integers", "standard_normal", "exponential",
+                        "geometric", "poisson"})
+
+    def __init__(self, rng):
+        self._rng = rng
+
+    def __getattr__(self, name):
+        if name not in self.SHARED:
+            raise AttributeError(f"cupy.random.Generator has no attribute {name!r}")
+        return getattr(self._rng, name)
+
+
+def test_samplers_use_only_methods_cupy_generators_have():
+    """randperm, normal_, log_normal_ and cauchy_ called NumPy-only methods, so they would
+    fail on a GPU."""
+    gen = lg.Generator()
+    gen._rng = _SharedMethodsOnly(np.random.default_rng(0))
+    x = lg.zeros(6)
+    draws = [lg.rand(3, generator=gen), lg.randn(3, generator=gen),
+             lg.randint(0, 5, (3,), generator=gen), lg.randperm(6, generator=gen),
+             lg.normal(0.0, 1.0, (3,), generator=gen), lg.normal(x, 1.0, generator=gen),
+             lg.bernoulli(x + 0.5, generator=gen), lg.poisson(x + 1, generator=gen),
+             lg.multinomial(x + 1, 2, generator=gen)]
+    draws += [getattr(lg.zeros(6), fill)(*args, generator=gen) for fill, args in (
+        ("uniform_", ()), ("normal_", ()), ("bernoulli_", ()), ("exponential_", ()),
+        ("geometric_", (0.5,)), ("log_normal_", ()), ("cauchy_", ()), ("random_", (10,)))]
+    assert all(isinstance(d, lg.Tensor) for d in draws)
+    assert sorted(draws[3].tolist()) == list(range(6))
+
+
+def test_samplers_write_into_out():
+    """out= was ignored: the samplers returned a new tensor and left out as it was."""
+    lg.manual_seed(0)
+    expected = lg.rand(3, dtype=lg.float64).tolist()
+    lg.manual_seed(0)
+    out = lg.zeros(3, dtype=lg.float64)
+    assert lg.rand(3, out=out) is out and out.tolist() == expected  # drawn in out's dtype
+    assert out._version == 1
+    out = lg.zeros(5, dtype=lg.int32)
+    assert lg.randperm(5, out=out) is out and sorted(out.tolist()) == [0, 1, 2, 3, 4]
+    out = lg.zeros(2, 3)
+    assert lg.normal(0.0, 1.0, (2, 3), out=out) is out and (out != 0).all()
+    out = lg.zeros(4, dtype=lg.int64)
+    assert lg.multinomial(lg.ones(4), 4, out=out) is out and sorted(out.tolist()) == [0, 1, 2, 3]
+    with pytest.raises(RuntimeError, match=r"randn: .*\(2, 2\).*\(4,\)"):
+        lg.randn(2, 2, out=lg.zeros(4))
+    with pytest.raises(NotImplementedError):
+        lg.rand(3, out=lg.zeros(3, dtype=lg.int64))  # as PyTorch: rand makes floats only
 
 
 def test_uint_dtypes_sample():

@@ -544,3 +544,27 @@ def test_two_norm_gradient_is_zero_where_the_norm_is_zero():
     z = lg.zeros(3, requires_grad=True)
     z.norm().backward()
     assert not z.grad.isnan().any()
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("ord", [2, 1, 3, float("inf")])
+@pytest.mark.parametrize("dim", [[], (), None])
+def test_vector_norm_reads_an_empty_dim_as_every_dim_for_every_ord(ord, dim, torch):
+    array = np.arange(-3.0, 3.0).reshape(2, 3)
+    expected = torch.linalg.vector_norm(torch.tensor(array), ord, dim=dim)
+    ours = lg.linalg.vector_norm(lg.tensor(array), ord, dim=dim)
+    assert ours.shape == tuple(expected.shape) == ()
+    np.testing.assert_allclose(ours.numpy(), expected.numpy())
+
+
+def test_two_norm_of_a_0d_tensor_takes_dim_0():
+    x = lg.tensor(-3.0, requires_grad=True)
+    out = lg.linalg.vector_norm(x, 2, dim=0)
+    assert out.shape == () and out.item() == 3.0
+    out.backward()
+    assert x.grad.item() == -1.0
+
+
+def test_vector_norm_of_integers_names_the_shape():
+    with pytest.raises(RuntimeError, match=r"vector_norm: .*floating point.*\(2, 3\).*int64"):
+        lg.linalg.vector_norm(lg.ones(2, 3, dtype=lg.int64))

@@ -275,3 +275,137 @@ def test_squeeze_of_a_zero_dim_tensor():
     assert t.squeeze().shape == () and t.squeeze(0).shape == () and t.squeeze(-1).shape == ()
     with pytest.raises(IndexError):
         t.squeeze(1)
+
+
+# ------------------------------------------------------------------ size arguments are strict
+
+SIZE_ARGUMENTS = {
+    "reshape-float": lambda m, t: t.reshape((2.9, 2)),
+    "reshape-floats": lambda m, t: t.reshape(2.9, 2),
+    "reshape-bool": lambda m, t: t.reshape((True, 4)),
+    "reshape-numpy-int": lambda m, t: t.reshape(np.int64(2), 2),
+    "reshape-minus-one": lambda m, t: t.reshape(-1, 2),
+    "view-float": lambda m, t: t.view(2.0, 2),
+    "view-int-tensor": lambda m, t: t.view(m.tensor(2), 2),
+    "expand-minus-one": lambda m, t: t.expand(3, -1),
+    "expand-float": lambda m, t: t.expand((3.0, 4)),
+    "repeat-float": lambda m, t: t.repeat(2.0),
+    "tile-float": lambda m, t: t.tile((2.0,)),
+    "sum_to_size-float": lambda m, t: t.sum_to_size(1.0),
+    "unflatten-float": lambda m, t: t.unflatten(0, (2.0, 2)),
+}
+
+
+def _size_outcome(make, lib):
+    try:
+        return tuple(make(lib, lib.ones(4)).shape)
+    except TypeError:
+        return TypeError
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("case", sorted(SIZE_ARGUMENTS))
+def test_size_arguments_match_pytorch(case, torch):
+    assert _size_outcome(SIZE_ARGUMENTS[case], lg) == _size_outcome(SIZE_ARGUMENTS[case], torch)
+
+
+@pytest.mark.parametrize("call, op", [
+    (lambda t: t.reshape(2.9, 2), "reshape"),
+    (lambda t: t.reshape(True, 4), "reshape"),
+    (lambda t: t.view(2, lg.tensor(2.0)), "view"),
+    (lambda t: t.expand(np.float64(4.0)), "expand"),
+    (lambda t: t.permute(0.0), "permute"),
+    (lambda t: t.repeat(2, 1.5), "repeat"),
+])
+def test_size_arguments_refuse_floats_and_bools(call, op):
+    """Floats were truncated (reshape(2.9, 2) gave shape (2, 2)) and bools taken as ints."""
+    with pytest.raises(TypeError, match=rf"{op}\(\): expected a tuple of ints"):
+        call(lg.ones(4))
+
+
+# ------------------------------------------------------------------ view(dtype)
+
+def test_view_dtype_reinterprets_the_bits():
+    x = lg.tensor([1.0, 2.0])
+    bits = x.view(lg.int32)
+    assert bits.dtype == lg.int32 and bits.tolist() == [1065353216, 1073741824]
+    assert _shares_memory(bits, x)
+    bits.add_(1)  # the same memory and version counter
+    assert x._version == 1 and x.tolist() != [1.0, 2.0]
+    assert x.view(dtype=lg.int32).tolist() == [1065353217, 1073741825]
+    assert lg.arange(3.0).view(lg.int32).tolist() == [0, 1065353216, 1073741824]
+    assert lg.ones(4).view(lg.tensor(4)).shape == (4,)  # a 0-d tensor is a size, as in PyTorch
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("case", ["full", "rows", "last_cols", "odd_cols", "transposed", "0d",
+                                  "offset_1", "offset_2", "strided_rows", "empty"])
+@pytest.mark.parametrize("dtype", ["float16", "float64", "int32", "int64", "uint8", "bool",
+                                   "bfloat16"])
+def test_view_dtype_matches_pytorch(case, dtype, torch):
+    pick = {"full": lambda a: a, "rows": lambda a: a[1:], "last_cols": lambda a: a[:, 2:],
+            "odd_cols": lambda a: a[:, :3], "transposed": lambda a: a.t(),
+            "0d": lambda a: a[1, 1], "offset_1": lambda a: a.reshape(-1)[1:5],
+            "offset_2": lambda a: a.reshape(-1)[2:6], "strided_rows": lambda a: a[::2],
+            "empty": lambda a: a[:0]}[case]
+
+    def run(mod):
+        try:
+            out = pick(mod.arange(24.0).reshape(4, 6)).view(getattr(mod, dtype))
+        except RuntimeError:
+            return None
+        return tuple(out.shape), out.float().numpy()
+    expected, ours = run(torch), run(lg)
+    assert (ours is None) == (expected is None), (expected, ours)
+    if expected is not None:
+        assert ours[0] == expected[0]
+        np.testing.assert_array_equal(ours[1], expected[1])
+
+
+@pytest.mark.parametrize("call, words", [
+    (lambda: lg.tensor(1.0).view(lg.float64), ["0-d", "float32", "float64"]),
+    (lambda: lg.zeros(2, 3).t().view(lg.float16), ["contiguous", "stride is 3"]),
+    (lambda: lg.zeros(3).view(lg.float64), ["divisible by 2", "it is 3"]),
+    (lambda: lg.zeros(5)[1:].view(lg.float64), ["storage offset", "it is 1"]),
+    (lambda: lg.zeros(3, 3)[:, :2].view(lg.float64), ["stride of dimension 0", "it is 3"]),
+])
+def test_view_dtype_errors(call, words):
+    with pytest.raises(RuntimeError) as info:
+        call()
+    for word in words:
+        assert word in str(info.value)
+
+
+def test_view_dtype_has_no_gradient_as_in_pytorch():
+    x = lg.tensor([1.0, 2.0], requires_grad=True)
+    for out in (x.view(lg.float32), (x * 2).view(lg.float32), (x * 2).view(lg.float16),
+                (x * 2).view(lg.int32)):
+        assert not out.requires_grad and out.grad_fn is None
+    with pytest.raises(TypeError, match="shape or a dtype"):
+        x.view(2, dtype=lg.int32)
+
+
+def test_reshape_without_a_copy_argument_is_tried_once(monkeypatch):
+    # An array module whose reshape has no copy= (CuPy): decided on the first view, not
+    # raised and caught on every one.
+    from labgrad.ops import shape as shape_ops
+
+    class NoCopyModule:
+        attempts = 0
+
+        @staticmethod
+        def reshape(data, shape, **unexpected):
+            NoCopyModule.attempts += 1
+            if unexpected:
+                raise TypeError("reshape() got an unexpected keyword argument 'copy'")
+            return np.reshape(data, shape)
+
+    class Array(np.ndarray):
+        pass
+
+    monkeypatch.setattr(shape_ops, "xp_of", lambda data: NoCopyModule)
+    data = np.arange(6.0).view(Array)
+    for _ in range(3):
+        assert shape_ops._reshape_no_copy(data, (2, 3)).shape == (2, 3)
+    assert NoCopyModule.attempts == 1
+    assert shape_ops._reshape_no_copy(np.arange(6.0), (3, 2)).shape == (3, 2)  # NumPy's has it

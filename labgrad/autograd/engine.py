@@ -120,7 +120,8 @@ def run_backward(outputs, grad_outputs, retain_graph=False, create_graph=False, 
                 input_grads = (None,) * len(edges)
             else:
                 input_grads = node._apply(grads)
-                if not retain_graph and node._versions:  # node._release(), inlined
+                # Free what it saved (a node that saved nothing can run again).
+                if not retain_graph and node._versions:
                     node._saved = None
             for g, (child, nr) in zip(input_grads, edges):
                 if child is None:

@@ -129,10 +129,8 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
     from ..tensor import Tensor
     from . import grad as autograd_grad
     inputs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
-    targets = [t for t in inputs if isinstance(t, Tensor) and t._rg]
-    with grad_mode.enable_grad():
-        outputs = _differentiable_outputs(func, inputs)
     if grad_outputs is None:
+        outputs = _differentiable_outputs(func, inputs)
         rng = np.random.default_rng(0)
         grad_outputs = [Tensor._wrap(rng.standard_normal(o._data.shape)) for o in outputs]
         for g in grad_outputs:
@@ -145,6 +143,5 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
         ts = [t for t in ins if isinstance(t, Tensor) and t._rg]
         return autograd_grad(outs, ts, list(gos), create_graph=True, allow_unused=True)
 
-    del targets
     return gradcheck(first_grads, inputs + tuple(grad_outputs), eps=eps, atol=atol, rtol=rtol,
                      raise_exception=raise_exception)

@@ -77,15 +77,13 @@ class Node:
             out.append(tensor)
         return tuple(out)
 
-    def _release(self):
-        """Free what was saved, after backward (a node that saved nothing can run again)."""
-        if self._versions:
-            self._saved = None
-
     def _apply(self, grads: list) -> list:
         """Run backward and shape each input gradient like its input."""
-        if len(grads) > 1 and None in grads:  # outputs that got no gradient
-            grads = _materialize(grads, self._output_meta)
+        if len(grads) > 1:
+            for g in grads:  # an identity test: `None in grads` would call Tensor.__eq__
+                if g is None:  # outputs that got no gradient
+                    grads = _materialize(grads, self._output_meta)
+                    break
         result = self.backward(*grads)
         if type(result) is not tuple:
             result = (result,)
@@ -100,7 +98,7 @@ class Node:
                 continue
             data = g._data
             if data.shape != meta[0]:
-                g = g.sum_to_size(meta[0])
+                g = _sum_to_shape(g, meta[0])
             if data.dtype != meta[1]:
                 g = g.to(from_numpy_dtype(meta[1]))
             shaped.append(g)
@@ -148,7 +146,7 @@ class AccumulateGrad(Node):
             return
         data = leaf._data
         if grad._data.shape != data.shape:
-            grad = grad.sum_to_size(data.shape)
+            grad = _sum_to_shape(grad, data.shape)
         if grad._data.dtype != data.dtype:
             grad = grad.to(leaf.dtype)
         current = leaf._grad
@@ -224,7 +222,7 @@ def record(node_cls, inputs, outputs, saved=()):
         if not t._rg:
             edges.append(_NO_EDGE)
             continue
-        fn = t.grad_fn
+        fn = t.grad_fn  # edge_of(t), inlined: keep the two in sync
         if fn is None:
             edges.append((accumulator_of(t), 0))
         else:
@@ -282,8 +280,18 @@ def _is_one_of(value, tensors):
     return False
 
 
-# Qualified names of the nn.Modules currently running; nn.Module.__call__ pushes and pops.
+# Qualified names of the modules currently running; the nn layer will push and pop them.
 scope: list = []
+
+
+def _sum_to_shape(grad, shape):
+    """reductions.sum_to_shape: `grad` summed over the dims its input was broadcast along.
+    Imported on first use (reductions imports this module), then this name is rebound to it,
+    so later calls go straight there."""
+    global _sum_to_shape
+    from ..ops.reductions import sum_to_shape
+    _sum_to_shape = sum_to_shape
+    return sum_to_shape(grad, shape)
 
 
 def _unpack_output(node, item):

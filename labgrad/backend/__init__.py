@@ -36,11 +36,6 @@ def cupy():
     return _cupy
 
 
-def cupy_if_loaded():
-    """CuPy if something already imported it, else None (never triggers the import)."""
-    return _cupy
-
-
 def xp_for(dev: device):
     """The array module that computes on `dev`."""
     if dev.type == "cpu":

@@ -10,24 +10,29 @@ from . import xp_of
 
 def scatter_add(target, index, values):
     """target[index] += values, accumulating repeated indices (in place)."""
-    xp = xp_of(target)
-    if xp is np:
-        np.add.at(target, index, values)
-    else:
-        import cupyx
-        cupyx.scatter_add(target, index, values)
+    xp_of(target).add.at(target, index, values)
     return target
 
 
+_SPECIAL = {}  # array module -> its scipy.special (None where SciPy is not installed)
+
+
 def _special(array):
-    """scipy.special or cupyx.scipy.special for `array`, or None where it is not installed."""
-    if xp_of(array) is np:
+    """scipy.special or cupyx.scipy.special for `array`, or None where it is not installed;
+    imported once per array module."""
+    xp = xp_of(array)
+    try:
+        return _SPECIAL[xp]
+    except KeyError:
+        pass
+    if xp is np:
         try:
             import scipy.special as special
         except ImportError:
-            return None
-        return special
-    import cupyx.scipy.special as special
+            special = None
+    else:
+        import cupyx.scipy.special as special
+    _SPECIAL[xp] = special
     return special
 
 

@@ -6,7 +6,7 @@ import numpy as np
 from .. import dtypes as _dt
 from ..autograd import grad_mode
 from ..autograd.graph import record  # noqa: F401 - re-exported for the op modules
-from ..backend import xp_of  # noqa: F401 - re-exported for the op modules
+from ..backend import _MODULE_OF_TYPE, xp_of
 from ..tensor import Tensor, _wrap_dim
 
 _state = grad_mode.state
@@ -59,6 +59,25 @@ def broadcast_error(op, *shapes) -> RuntimeError:
                         "broadcast")
 
 
+def xp_of_operands(ad, bd):
+    """The array module of a binary op's operands: of whichever is an array (the other may be
+    a number, or a NumPy scalar standing for one)."""
+    xp = _MODULE_OF_TYPE.get(type(ad))
+    return xp if xp is not None else xp_of(bd)
+
+
+def result_kind(ad, bd) -> str:
+    """The dtype kind ('b', 'i', 'u', 'f', 'V' for bfloat16) of a binary op on operands from
+    `binary_operands`: those give the array the result's dtype already, so it is the array's."""
+    dtype = getattr(ad, "dtype", None)
+    return (dtype if dtype is not None else bd.dtype).kind
+
+
+def array_shape(value):
+    """The shape of an array operand, () for a number (for error messages)."""
+    return getattr(value, "shape", ())
+
+
 def scalar_value(value):
     """A NumPy scalar or single-element array as a plain Python number."""
     return value.item() if isinstance(value, (np.generic, np.ndarray)) else value
@@ -90,7 +109,8 @@ def binary_operands(op, input, other):
         if not isinstance(number, _NUMBER_TYPES):
             raise TypeError(f"{op}: unsupported operand {describe(number)} with "
                             f"{describe(tensor)}")
-        number = scalar_value(number)
+        # np.bool_ promotes as a float, as in PyTorch (a Python bool does not)
+        number = float(number) if isinstance(number, np.bool_) else scalar_value(number)
         kind_of_number = type(number)
     data = tensor._data
     # A Python number only changes the tensor's dtype across kinds: a float with an integer or
@@ -132,10 +152,26 @@ def float_data(t: Tensor):
 
 
 def shape_args(op, size):
-    """Accept f(2, 3), f((2, 3)), f([2, 3]) and f(Size) alike."""
+    """Sizes given as f(2, 3), f((2, 3)), f([2, 3]) or f(Size), as a tuple of ints.
+
+    Strict, as PyTorch: each entry must be an integer (anything with __index__: NumPy ints,
+    one-element integer tensors); floats and bools are refused with a TypeError. Negative
+    entries are left to the caller (-1 is legal in reshape, not in zeros).
+    """
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = size[0]
-    try:
-        return tuple(int(s) for s in size)
-    except TypeError:
-        raise TypeError(f"{op}: expected a shape of ints, got {size!r}") from None
+    dims = []
+    for s in size:
+        if type(s) is not int:  # bools (an int subclass) and everything else are checked
+            index = None
+            if not isinstance(s, (bool, np.bool_)) and hasattr(s, "__index__"):
+                try:
+                    index = s.__index__()
+                except TypeError:  # a float tensor, say
+                    pass
+            if index is None:
+                raise TypeError(f"{op}(): expected a tuple of ints as the size, but found an "
+                                f"element of type {type(s).__name__} ({s!r})")
+            s = index
+        dims.append(s)
+    return tuple(dims)

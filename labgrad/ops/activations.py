@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from ..backend import kernels
 from ..tensor import Tensor
 from .pointwise import _where, unary_op, sigmoid, tanh
 
@@ -47,7 +48,6 @@ selu = unary_op(
 def _gelu_kernel(xp, a, approximate):
     if approximate == "tanh":
         return 0.5 * a * (1 + xp.tanh(_SQRT_2_OVER_PI * (a + 0.044715 * a * a * a)))
-    from ..backend import kernels
     return 0.5 * a * (1 + kernels.erf(a / _SQRT_2))
 
 

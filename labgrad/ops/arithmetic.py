@@ -1,4 +1,5 @@
-"""Elementwise binary arithmetic and comparisons, broadcasting, with their gradients.
+"""Elementwise binary arithmetic (add through pow, atan2, maximum and minimum), broadcasting,
+with their gradients. Comparisons, logical and bitwise ops are in `comparison`.
 
 Backward formulas are written with labgrad ops, so they are differentiable themselves
 (``create_graph=True``). The engine sums each gradient down to its input's broadcast shape.
@@ -9,10 +10,14 @@ import operator
 
 import numpy as np
 
+from .. import dtypes as _dt
 from ..autograd import grad_mode
 from ..autograd.graph import Node
 from ..tensor import Tensor
-from ._util import binary_operands, broadcast_error, record, xp_of
+from ._util import (array_shape, binary_operands, broadcast_error, record, result_kind,
+                    xp_of_operands)
+from .comparison import where
+from .pointwise import log
 
 _wrap = Tensor._wrap
 _state = grad_mode.state
@@ -31,15 +36,17 @@ def _compute(op, kernel, ad, bd):
     try:
         return kernel(ad, bd)
     except ValueError:
-        raise broadcast_error(op, np.shape(ad), np.shape(bd)) from None
+        raise broadcast_error(op, array_shape(ad), array_shape(bd)) from None
     except OverflowError:  # a Python int outside the tensor's integer range: wrap like PyTorch
         return kernel(*(_wrapped_int(x, bd if x is ad else ad) for x in (ad, bd)))
 
 
 def _wrapped_int(value, array):
+    """A Python int as a NumPy scalar of `array`'s dtype, wrapped around its range (a scalar,
+    not a 0-d array: CuPy takes NumPy scalars as operands but refuses NumPy arrays)."""
     if not isinstance(value, int):
         return value
-    return np.array(value, dtype=np.int64).astype(array.dtype)
+    return np.array(value, dtype=np.int64).astype(array.dtype)[()]
 
 
 # ------------------------------------------------------------------ add, sub
@@ -121,32 +128,25 @@ def _integral(value):
 
 
 def _as_default_float(value):
-    from .. import dtypes
     if isinstance(value, int):
         return float(value)
-    return value.astype(dtypes.get_default_dtype().np)
-
-
-def _namespace(ad, bd):
-    """The array module of whichever operand is an array (the other may be a number)."""
-    return xp_of(bd if isinstance(ad, (int, float)) else ad)
+    return value.astype(_dt.get_default_dtype().np)
 
 
 def _true_divide(ad, bd):
-    xp = _namespace(ad, bd)
-    return xp.true_divide(ad, bd)
+    return xp_of_operands(ad, bd).true_divide(ad, bd)
 
 
 def _floor_divide(ad, bd):
-    xp = _namespace(ad, bd)
-    if np.result_type(ad, bd).kind in "iub":
+    xp = xp_of_operands(ad, bd)
+    if result_kind(ad, bd) in "iub":
         return xp.floor_divide(ad, bd)
     return xp.floor(xp.true_divide(ad, bd))
 
 
 def _trunc_divide(ad, bd):
-    xp = _namespace(ad, bd)
-    if np.result_type(ad, bd).kind in "iub":
+    xp = xp_of_operands(ad, bd)
+    if result_kind(ad, bd) in "iub":
         quotient = xp.floor_divide(ad, bd)
         # floor and trunc differ where the signs differ and the division is inexact
         fix = (quotient < 0) & (quotient * bd != ad)
@@ -192,7 +192,7 @@ class RemainderBackward0(Node):
 
 def _modulo(op, ufunc, rounding, input, other):
     ad, bd, a, b = binary_operands(op, input, other)
-    out = _wrap(_compute(op, getattr(_namespace(ad, bd), ufunc), ad, bd))
+    out = _wrap(_compute(op, getattr(xp_of_operands(ad, bd), ufunc), ad, bd))
     if _state.grad_enabled and (_rg(a) or _rg(b)):
         node = record(RemainderBackward0, (a, b), out,
                       saved=(_kept(input, _rg(b)), _kept(other, _rg(b))))
@@ -217,14 +217,15 @@ class PowBackward0(Node):
         a, b, out = self.saved_tensors
         grad_a = grad_b = None
         if self.next_functions[0][0] is not None:
-            if isinstance(b, (int, float)) and b == 0:
+            if isinstance(b, Tensor):
+                # b * a**(b - 1) is 0 * inf = nan where a == 0 and b == 0; the gradient is 0
+                grad_a = where(b == 0, 0.0, grad * b * pow(a, b - 1))
+            elif b == 0:
                 grad_a = grad * 0
             else:
                 grad_a = grad * b * pow(a, b - 1)
         if self.next_functions[1][0] is not None:
             # d(a**b)/db = a**b * log(a); where a == 0 and b >= 0 the limit is 0.
-            from .pointwise import log
-            from .comparison import where
             safe = (a == 0) & (b >= 0) if isinstance(a, Tensor) else None
             log_a = log(a) if isinstance(a, Tensor) else float(np.log(a))
             grad_b = grad * out * log_a
@@ -234,10 +235,9 @@ class PowBackward0(Node):
 
 
 def _power(ad, bd):
-    xp = _namespace(ad, bd)
-    if np.result_type(ad, bd).kind in "iu" and np.any(xp.asarray(bd) < 0):
+    if result_kind(ad, bd) in "iu" and (bd < 0 if isinstance(bd, int) else bool((bd < 0).any())):
         raise RuntimeError("pow: integers to negative integer powers are not allowed")
-    return xp.power(ad, bd)
+    return xp_of_operands(ad, bd).power(ad, bd)
 
 
 def pow(input, exponent):  # noqa: A001 - PyTorch's name
@@ -249,10 +249,9 @@ def pow(input, exponent):  # noqa: A001 - PyTorch's name
 
 
 def float_power(input, exponent):
-    from .. import dtypes
     cast = [x.double() if isinstance(x, Tensor) else x for x in (input, exponent)]
     result = pow(*cast)
-    return result if result.dtype is dtypes.float64 else result.double()
+    return result if result.dtype is _dt.float64 else result.double()
 
 
 class Atan2Backward0(Node):
@@ -264,9 +263,9 @@ class Atan2Backward0(Node):
 
 def atan2(input, other):
     ad, bd, a, b = binary_operands("atan2", input, other)
-    xp = xp_of(ad if a is not None else bd)
-    if np.result_type(ad, bd).kind not in "fV":
-        ad, bd = xp.asarray(ad, dtype=np.float32), xp.asarray(bd, dtype=np.float32)
+    xp = xp_of_operands(ad, bd)
+    if result_kind(ad, bd) not in "fV":  # integers and bools: the default float, as PyTorch
+        ad, bd = _as_default_float(ad), _as_default_float(bd)
     out = _wrap(_compute("atan2", xp.arctan2, ad, bd))
     if _state.grad_enabled and (_rg(a) or _rg(b)):
         record(Atan2Backward0, (a, b), out, saved=(input, other))
@@ -303,7 +302,7 @@ def _extremum(op, kernel, node_cls, input, other):
         raise TypeError(f"{op}: expected two tensors, got {type(input).__name__} and "
                         f"{type(other).__name__} (use clamp() for a number)")
     ad, bd, a, b = binary_operands(op, input, other)
-    out = _wrap(_compute(op, getattr(xp_of(ad), kernel), ad, bd))
+    out = _wrap(_compute(op, getattr(xp_of_operands(ad, bd), kernel), ad, bd))
     if _state.grad_enabled and (_rg(a) or _rg(b)):
         record(node_cls, (a, b), out, saved=(a, b))
     return out
@@ -327,7 +326,6 @@ def fmin(input, other):
 
 def where_nan(input, other, result):
     """fmax/fmin: where one side is NaN, take the other."""
-    from .comparison import where
     result = where(input.isnan(), other, result)
     return where(other.isnan(), input, result)
 

@@ -6,11 +6,14 @@ import operator
 
 import numpy as np
 
+from .. import dtypes as _dt
 from ..autograd.graph import Node
 from ..tensor import Tensor
-from ._util import binary_operands, broadcast_error, describe, needs_grad, record, xp_of
+from ._util import (array_shape, binary_operands, broadcast_error, check_same_device, describe,
+                    needs_grad, record, xp_of, xp_of_operands)
 
 _wrap = Tensor._wrap
+_ndarray = np.ndarray
 
 
 def _comparison(name, kernel):
@@ -19,7 +22,7 @@ def _comparison(name, kernel):
         try:
             return _wrap(kernel(ad, bd))
         except ValueError:
-            raise broadcast_error(name, np.shape(ad), np.shape(bd)) from None
+            raise broadcast_error(name, array_shape(ad), array_shape(bd)) from None
     op.__name__ = op.__qualname__ = name
     op.__doc__ = f"Elementwise {name}, broadcasting; a bool tensor."
     return op
@@ -34,13 +37,6 @@ ge = _comparison("ge", operator.ge)
 not_equal, less, less_equal, greater, greater_equal = ne, lt, le, gt, ge
 
 
-def _xp_kernel(name):
-    def kernel(ad, bd):
-        xp = xp_of(ad if not isinstance(ad, (int, float, bool)) else bd)
-        return getattr(xp, name)(ad, bd)
-    return kernel
-
-
 def _as_bool(data):
     return data if data.dtype == np.bool_ else data != 0
 
@@ -48,8 +44,7 @@ def _as_bool(data):
 def _logical(name):
     def op(input, other):
         ad, bd, _, _ = binary_operands(name, input, other)
-        xp = xp_of(ad if not isinstance(ad, (int, float, bool)) else bd)
-        return _wrap(getattr(xp, name)(ad, bd))
+        return _wrap(getattr(xp_of_operands(ad, bd), name)(ad, bd))
     op.__name__ = op.__qualname__ = name
     return op
 
@@ -63,15 +58,18 @@ def logical_not(input):
     return _wrap(xp_of(input._data).logical_not(input._data))
 
 
+_KIND_OF_NUMBER = {bool: "b", int: "i", float: "f"}
+
+
 def _bitwise(name, np_name):
     def op(input, other):
         ad, bd, _, _ = binary_operands(name, input, other)
         for data in (ad, bd):
-            kind = np.asarray(data).dtype.kind if isinstance(data, (int, bool)) else data.dtype.kind
+            kind = _KIND_OF_NUMBER.get(type(data)) or data.dtype.kind
             if kind not in "biu":
                 raise RuntimeError(f"{name}: only integer and bool tensors are supported, got "
                                    f"{describe(input)} and {describe(other)}")
-        return _wrap(_xp_kernel(np_name)(ad, bd))
+        return _wrap(getattr(xp_of_operands(ad, bd), np_name)(ad, bd))
     op.__name__ = op.__qualname__ = name
     return op
 
@@ -92,7 +90,7 @@ def bitwise_not(input):
 
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     ad, bd, _, _ = binary_operands("isclose", input, other)
-    return _wrap(xp_of(ad).isclose(ad, bd, rtol=rtol, atol=atol, equal_nan=equal_nan))
+    return _wrap(xp_of_operands(ad, bd).isclose(ad, bd, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
 def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
@@ -124,14 +122,14 @@ def where(condition, input=None, other=None):
         raise TypeError(f"where: condition must be a bool tensor, got {describe(condition)}")
     cond = _as_bool(condition._data)
     ad, bd, a, b = binary_operands("where", input, other)
-    xp = xp_of(cond)
+    values = ad if a is not None else bd  # binary_operands checked a and b share a device
+    if type(values) is not type(cond) or (type(cond) is not _ndarray
+                                          and values.device != cond.device):
+        check_same_device("where", condition, a if a is not None else b)
     try:
-        out = xp.where(cond, ad, bd)
+        out = xp_of(cond).where(cond, ad, bd)
     except ValueError:
-        raise broadcast_error("where", cond.shape, np.shape(ad), np.shape(bd)) from None
-    if isinstance(ad, (int, float)) and isinstance(bd, (int, float)):
-        from .. import dtypes
-        out = out.astype(dtypes.result_type(ad, bd).np)
+        raise broadcast_error("where", cond.shape, array_shape(ad), array_shape(bd)) from None
     out = _wrap(out)
     if needs_grad(a, b):
         record(WhereBackward0, (None, a, b), out, saved=(condition,))
@@ -165,8 +163,7 @@ def clamp(input, min=None, max=None):  # noqa: A002 - PyTorch's names
     data = input._data
     dtype = data.dtype
     if dtype.kind in "biu" and any(isinstance(v, float) for v in (min, max)):
-        from .. import dtypes
-        data = data.astype(dtypes.get_default_dtype().np)
+        data = data.astype(_dt.get_default_dtype().np)
         dtype = data.dtype
     out = xp_of(data).clip(data, min, max)
     out = _wrap(out.astype(dtype, copy=False))

@@ -2,8 +2,8 @@
 
 Integers and bools accumulate in int64, as in sum and prod. The gradient of cumsum is a
 reverse cumulative sum; that of cumprod is too where the input has no zeros, and takes more
-care where it has. The differentiable helpers here (`_flip`, `_product_of_others`) also give
-reductions.prod its gradient.
+care where it has. The differentiable helper `_product_of_others` also gives reductions.prod
+its gradient.
 """
 from __future__ import annotations
 
@@ -11,26 +11,13 @@ from ..autograd import grad_mode
 from ..autograd.graph import Node
 from ..tensor import Tensor
 from ._util import needs_grad, record, xp_of
+from .rearrange import flip
 from .reductions import _accumulation_data, _single_dim, sum  # noqa: A004
 
 _wrap = Tensor._wrap
 
 
-# ------------------------------------------------------------------ flips and exclusive products
-
-class FlipBackward0(Node):
-    def backward(self, grad):
-        return _flip(grad, self.axis)
-
-
-def _flip(x, axis):
-    """x reversed along `axis` (a differentiable copy), for reverse cumulative sums."""
-    xp = xp_of(x._data)
-    out = _wrap(xp.ascontiguousarray(xp.flip(x._data, axis)))
-    if needs_grad(x):
-        record(FlipBackward0, (x,), out).axis = axis
-    return out
-
+# ------------------------------------------------------------------ exclusive products
 
 def _take(x, axis, positions):
     """x at the given positions along `axis` (an index array): differentiable indexing."""
@@ -46,7 +33,7 @@ def _along(values, axis, ndim):
 
 def _reverse_cumsum(x, axis):
     """out[i] = sum of x[j] for j >= i along axis: the gradient of cumsum."""
-    return _flip(cumsum(_flip(x, axis), axis), axis)
+    return flip(cumsum(flip(x, axis), axis), axis)
 
 
 def _exclusive_cumprod(x, axis):
@@ -63,7 +50,7 @@ def _exclusive_cumprod(x, axis):
 def _product_of_others(x, axis):
     """out[i] = product of x[j] for j != i along axis, without dividing (zeros are fine)."""
     left = _exclusive_cumprod(x, axis)
-    right = _flip(_exclusive_cumprod(_flip(x, axis), axis), axis)
+    right = flip(_exclusive_cumprod(flip(x, axis), axis), axis)
     return left * right
 
 

@@ -83,7 +83,8 @@ def _check_index(op, input, dim, index, src=None):
                 "at most as large as the input")
     if src is not None:
         _check_src(op, index, src)
-    _check_bounds(op, index._data, dim, shape)
+    check_bounds(op, index._data, shape[dim],
+                 f"dimension {dim} with size {shape[dim]} (input of shape {shape_str(shape)})")
     return dim
 
 
@@ -99,16 +100,17 @@ def _check_src(op, index, src):
                            "src in every dimension")
 
 
-def _check_bounds(op, index, dim, shape):
-    if index.size == 0:
+def check_bounds(op, index, size, where, allow_negative=False, error=RuntimeError):
+    """Raise `error` (the type PyTorch raises for `op`) naming the first value of the index
+    array outside [0, size), or [-size, size) with `allow_negative`; `where` describes what
+    is indexed ("dimension 1 with size 4 (input of shape (3, 4))")."""
+    if not index.size:
         return
-    size = shape[dim]
-    bad = (index < 0) | (index >= size)
-    if xp_of(index).any(bad):
-        value = int(index[bad].reshape(-1)[0])
-        raise RuntimeError(f"{op}: index {value} is out of bounds for dimension {dim} with size "
-                           f"{size} (input of shape {shape_str(shape)}); indices must be in "
-                           f"[0, {size})")
+    low = -size if allow_negative else 0
+    if int(index.min()) < low or int(index.max()) >= size:
+        value = int(index[(index < low) | (index >= size)].reshape(-1)[0])
+        raise error(f"{op}: index {value} is out of bounds for {where}; indices must be in "
+                    f"[{low}, {size})")
 
 
 def _check_dtype(op, input, src):
@@ -300,7 +302,11 @@ def take_along_dim(input, indices, dim=None):
                            f"{describe(indices)}")
     check_same_device(op, input, indices)
     if dim is None:  # as PyTorch: a plain gather, where negative indices are errors
-        return gather(input.reshape(-1), 0, indices.reshape(-1))
+        flat, index = input.reshape(-1), indices.reshape(-1)
+        size = flat._data.shape[0]
+        check_bounds(op, index._data, size, f"a tensor with {size} elements (input of shape "
+                     f"{shape_str(input._data.shape)})")
+        return gather_unchecked(flat, 0, index)
     if input.ndim == 0:
         input, indices = input.reshape(-1), indices.reshape(-1)
     if indices.ndim != input.ndim:
@@ -314,9 +320,10 @@ def take_along_dim(input, indices, dim=None):
     index = indices._data
     size = in_shape[dim]
     # Negative indices count from the end here (gather itself does not allow them).
-    _check_bounds(op, index + size * (index < 0), dim, in_shape)
-    index = xp_of(index).broadcast_to(index, index_shape)
-    return gather_unchecked(input, dim, _wrap(index + size * (index < 0)))
+    check_bounds(op, index, size, f"dimension {dim} with size {size} (input of shape "
+                 f"{shape_str(in_shape)})", allow_negative=True)
+    index = index + size * (index < 0)
+    return gather_unchecked(input, dim, _wrap(xp_of(index).broadcast_to(index, index_shape)))
 
 
 METHODS = ("gather", "scatter", "scatter_add", "take_along_dim")

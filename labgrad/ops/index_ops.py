@@ -8,21 +8,25 @@ and put_at; nonzero and argwhere return int64 indices and record nothing.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .. import backend
 from ..autograd.graph import Node, take_sequence_number
 from ..tensor import Tensor
 from ._util import describe, needs_grad, record, shape_str, wrap_dim, xp_of
+from .gather import check_bounds
 from .indexing import IndexPlan, _value_array, index_scatter, index_with, put_at
 from .inplace import assign, check_inplace_allowed, inplace_method
+from .shape import broadcast_shape
 
 _wrap = Tensor._wrap
 
 
 # ================================================================== along one dim
 
-def _dim_index(op, index, input, dim, allow_negative=False):
+def _dim_index(op, index, input, dim, allow_negative=False, error=IndexError):
     """A 1-D integer index array for `dim`, checked against its size."""
     if not isinstance(index, Tensor):
         raise TypeError(f"{op}: index must be an integer tensor, got {describe(index)}")
@@ -37,20 +41,9 @@ def _dim_index(op, index, input, dim, allow_negative=False):
     if type(array) is not type(input._data):
         array = backend.to_device(array, input.device)
     size = input._data.shape[dim] if input._data.ndim else 1
-    _check_bounds(op, array, size, allow_negative,
-                  f"dimension {dim} of size {size} (tensor of shape "
-                  f"{shape_str(input._data.shape)})")
+    check_bounds(op, array, size, f"dimension {dim} with size {size} (tensor of shape "
+                 f"{shape_str(input._data.shape)})", allow_negative, error)
     return array % size if allow_negative and size else array
-
-
-def _check_bounds(op, array, size, allow_negative, where):
-    if not array.size:
-        return
-    low, high = int(array.min()), int(array.max())
-    floor = -size if allow_negative else 0
-    if low < floor or high >= size:
-        bad = low if low < floor else high
-        raise IndexError(f"{op}: index {bad} is out of range for {where}")
 
 
 def _along(dim, array):
@@ -122,7 +115,7 @@ def index_add(input, dim, index, source, *, alpha=1):
     if input._data.ndim == 0:
         return _on_one_element(index_add, input, dim, index, source, alpha=alpha)
     dim = _dim_of("index_add", input, dim)
-    array = _dim_index("index_add", index, input, dim)
+    array = _dim_index("index_add", index, input, dim, error=RuntimeError)  # as PyTorch
     values = _check_source("index_add", input, dim, array, source)
     if alpha != 1:
         values = values * alpha
@@ -212,13 +205,13 @@ def _mask_array(op, mask, input):
     return mask._data
 
 
-def _broadcast_shape(op, input, mask):
-    try:
-        return np.broadcast_shapes(input._data.shape, mask.shape)
-    except ValueError:
+def _mask_shape(op, input, mask):
+    """The shape the tensor and its mask (an array) broadcast to."""
+    shape = broadcast_shape(input._data.shape, mask.shape)
+    if shape is None:
         raise RuntimeError(f"{op}: the mask of shape {shape_str(mask.shape)} cannot be "
-                           f"broadcast with the tensor's shape "
-                           f"{shape_str(input._data.shape)}") from None
+                           f"broadcast with the tensor's shape {shape_str(input._data.shape)}")
+    return shape
 
 
 class MaskedFillBackward0(Node):
@@ -236,7 +229,7 @@ def masked_fill(input, mask, value):
     mask_data = _mask_array("masked_fill", mask, input)
     value_t = _scalar_value_tensor("masked_fill", value)
     data = input._data
-    shape = _broadcast_shape("masked_fill", input, mask_data)
+    shape = _mask_shape("masked_fill", input, mask_data)
     fill = _value_array("masked_fill", value, data)
     xp = xp_of(data)
     out = _wrap(xp.where(mask_data, xp.asarray(fill, dtype=data.dtype), data)
@@ -250,7 +243,7 @@ def masked_fill(input, mask, value):
 def masked_fill_(input, mask, value):
     check_inplace_allowed("masked_fill_", input)
     mask_data = _mask_array("masked_fill_", mask, input)
-    if _broadcast_shape("masked_fill_", input, mask_data) != input._data.shape:
+    if _mask_shape("masked_fill_", input, mask_data) != input._data.shape:
         raise RuntimeError(f"masked_fill_: the mask of shape {shape_str(mask_data.shape)} "
                            f"cannot be broadcast to the tensor's shape "
                            f"{shape_str(input._data.shape)}")
@@ -274,7 +267,7 @@ class MaskedSelectBackward0(Node):
 def masked_select(input, mask):
     """The elements of input where `mask` (broadcast with it) is true, as a 1-D tensor."""
     mask_data = _mask_array("masked_select", mask, input)
-    shape = _broadcast_shape("masked_select", input, mask_data)
+    shape = _mask_shape("masked_select", input, mask_data)
     xp = xp_of(input._data)
     data = xp.broadcast_to(input._data, shape)
     out = _wrap(data[xp.broadcast_to(mask_data, shape)])
@@ -292,7 +285,7 @@ class MaskedScatterBackward0(Node):
         if self.next_functions[1][0] is not None:
             shape = self._input_meta[1][0]
             picked = masked_select(grad, self.mask)
-            zeros = _wrap(xp_of(grad._data).zeros(int(np.prod(shape)), grad._data.dtype))
+            zeros = _wrap(xp_of(grad._data).zeros(math.prod(shape), grad._data.dtype))
             plan = IndexPlan(first=(slice(0, picked._data.size),))
             grad_source = put_at(zeros, plan, picked).reshape(shape)
         return grad_input, grad_source
@@ -303,7 +296,7 @@ def masked_scatter(input, mask, source):
     mask_data = _mask_array("masked_scatter", mask, input)
     if not isinstance(source, Tensor):
         raise TypeError(f"masked_scatter: source must be a tensor, got {describe(source)}")
-    shape = _broadcast_shape("masked_scatter", input, mask_data)
+    shape = _mask_shape("masked_scatter", input, mask_data)
     xp = xp_of(input._data)
     data = xp.broadcast_to(input._data, shape).copy()
     full_mask = xp.broadcast_to(mask_data, shape)
@@ -329,15 +322,16 @@ def _flat_index(op, index, input):
     if type(array) is not type(input._data):
         array = backend.to_device(array, input.device)
     size = input._data.size
-    _check_bounds(op, array, size, True,
-                  f"a tensor with {size} elements (shape {shape_str(input._data.shape)})")
+    check_bounds(op, array, size,
+                 f"a tensor with {size} elements (shape {shape_str(input._data.shape)})", True,
+                 IndexError)
     return array % size if size else array
 
 
 class TakeBackward0(Node):
     def backward(self, grad):
         shape = self._input_meta[0][0]
-        zeros = _wrap(xp_of(grad._data).zeros(int(np.prod(shape)), dtype=grad._data.dtype))
+        zeros = _wrap(xp_of(grad._data).zeros(math.prod(shape), dtype=grad._data.dtype))
         plan = IndexPlan(then=(self.positions.reshape(-1),))
         return put_at(zeros, plan, grad.reshape(-1), accumulate=True).reshape(shape)
 

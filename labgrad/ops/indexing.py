@@ -251,7 +251,8 @@ class SliceBackward0(_BasicIndexBackward):
 
 
 class UnsqueezeBackward0(_BasicIndexBackward):
-    pass
+    """PyTorch's name for an index whose last step is None; a different node from shape.py's
+    UnsqueezeBackward0 (unsqueeze), as it undoes the whole index, not one unsqueeze."""
 
 
 class AliasBackward0(_BasicIndexBackward):

@@ -23,8 +23,9 @@ import numpy as np
 
 from .. import dtypes as _dt
 from ..autograd import grad_mode
-from ..autograd.graph import Node, mark_inplace_with_grad, record, take_sequence_number
-from ..tensor import Tensor
+from ..autograd.graph import (Node, _is_one_of, mark_inplace_with_grad, record,
+                              take_sequence_number)
+from ..tensor import Tensor, address_of
 from ._util import describe, needs_grad, shape_str, xp_of
 
 
@@ -116,20 +117,13 @@ def _keep_old_values(self, result, since):
             continue
         seen.add(node)
         saved = node._saved
-        if saved and _holds(saved, self):
+        if saved and _is_one_of(self, saved):
             if snapshot is None:
                 snapshot = _snapshot(self)
             node._saved = tuple(snapshot if item is self else item for item in saved)
         for child, _ in node.next_functions:
             if child is not None and child._seq > since:
                 stack.append(child)
-
-
-def _holds(items, t):
-    for item in items:
-        if item is t:
-            return True
-    return False
 
 
 def _snapshot(t):
@@ -252,7 +246,7 @@ def view_positions(view, base):
     """For each element of the array `view`, its flat (C-order) position in the array `base`
     whose memory it shares."""
     xp = xp_of(base)
-    view_offsets = _byte_offsets(xp, view) + (_address(view) - _address(base))
+    view_offsets = _byte_offsets(xp, view) + (address_of(view) - address_of(base))
     if base.flags.c_contiguous:
         return view_offsets // base.itemsize
     base_offsets = _byte_offsets(xp, base).reshape(-1)
@@ -268,12 +262,6 @@ def _byte_offsets(xp, array):
         shape[axis] = size
         offsets = offsets + (xp.arange(size, dtype=np.int64) * stride).reshape(shape)
     return offsets
-
-
-def _address(array):
-    if type(array) is np.ndarray:
-        return array.__array_interface__["data"][0]
-    return array.data.ptr
 
 
 # ------------------------------------------------------------------ zero_, fill_, copy_
@@ -309,8 +297,9 @@ def copy_(self, src, non_blocking=False):
     if not isinstance(src, Tensor):
         from ..creation import tensor
         src = tensor(src)
+    values = src.to(dtype=self.dtype, device=self.device)  # its own errors, unreworded
     try:
-        values = src.to(dtype=self.dtype, device=self.device).expand(self.shape)
+        values = values.expand(self.shape)
     except RuntimeError:
         raise RuntimeError(
             f"copy_: source of shape {shape_str(src._data.shape)} cannot be broadcast to the "

@@ -16,8 +16,9 @@ import numpy as np
 from ..autograd import grad_mode
 from ..autograd.graph import Node
 from ..tensor import Tensor
-from ._util import (check_same_device, needs_grad, record, scalar_value, shape_str, wrap_dim,
-                    xp_of)
+from ._util import (check_same_device, describe, needs_grad, record, scalar_value, shape_str,
+                    wrap_dim, xp_of)
+from .shape import broadcast_shape
 
 _wrap = Tensor._wrap
 _state = grad_mode.state
@@ -95,14 +96,6 @@ def _check_vectors(op, a, b, names=("input", "other"), same_length=True):
     if same_length and a.shape[0] != b.shape[0]:
         raise RuntimeError(f"{op}: expected vectors of the same length, got shapes "
                            f"{shape_str(a.shape)} and {shape_str(b.shape)}")
-
-
-def _broadcast_shape(*shapes):
-    """The shape `shapes` broadcast to, or None when they do not broadcast."""
-    try:
-        return np.broadcast_shapes(*shapes)
-    except ValueError:
-        return None
 
 
 def _as_dtype(array, dtype):
@@ -232,7 +225,7 @@ def _check_matmul_shapes(shape_a, shape_b):
     if shape_a[-1] != inner_b:
         raise _inner_error("matmul", shape_a, shape_b, shape_a[-1], inner_b)
     batch_a, batch_b = shape_a[:-2], shape_b[:-2]
-    if batch_a and batch_b and _broadcast_shape(batch_a, batch_b) is None:
+    if batch_a and batch_b and broadcast_shape(batch_a, batch_b) is None:
         raise RuntimeError(f"matmul: {shape_str(shape_a)} @ {shape_str(shape_b)}: batch "
                            f"dimensions {shape_str(batch_a)} and {shape_str(batch_b)} cannot be "
                            "broadcast (each size must match or be 1)")
@@ -335,7 +328,15 @@ def _tensordot_dims(dims, ndim_a, ndim_b):
 
 
 def tensordot(a, b, dims=2, out=None):
-    """Sum of products over dims of `a` paired with dims of `b`; the rest are kept in order."""
+    """Sum of products over dims of `a` paired with dims of `b`; the rest are kept in order.
+
+    With `out` (a tensor of the result's shape and dtype), the result is written into it and
+    out is returned; as in PyTorch, that takes no part in autograd."""
+    if out is not None:
+        _check_out("tensordot", out)
+        with grad_mode.no_grad():
+            result = tensordot(a, b, dims)
+            return _write_out("tensordot", out, result)
     _check_operands("tensordot", {"a": a, "b": b})
     dims_a, dims_b = _tensordot_dims(dims, a.ndim, b.ndim)
     shape_a, shape_b = a.shape, b.shape
@@ -352,6 +353,27 @@ def tensordot(a, b, dims=2, out=None):
     rows = a.permute(free_a + dims_a).reshape(math.prod(kept[:len(free_a)]), summed)
     cols = b.permute(dims_b + free_b).reshape(summed, math.prod(kept[len(free_a):]))
     return mm(rows, cols).reshape(kept)
+
+
+def _check_out(op, out):
+    if not isinstance(out, Tensor):
+        raise TypeError(f"{op}(): argument 'out' must be Tensor, not {type(out).__name__}")
+    if _state.grad_enabled and out._rg and out.grad_fn is None:
+        raise RuntimeError(f"{op}: out= is a leaf tensor that requires grad ({describe(out)}), "
+                           "which cannot be written in place; pass one that does not require "
+                           "grad, or call it under labgrad.no_grad()")
+
+
+def _write_out(op, out, result):
+    """Copy `result` into `out`, whose shape and dtype must be the result's; returns out."""
+    if out._data.shape != result._data.shape:
+        raise RuntimeError(f"{op}: the result has shape {shape_str(result._data.shape)}, but "
+                           f"out= has shape {shape_str(out._data.shape)} (labgrad does not "
+                           "resize out=; pass a tensor of the result's shape)")
+    if out._data.dtype != result._data.dtype:
+        raise RuntimeError(f"{op}: expected out= to have the result's dtype "
+                           f"{result.dtype.name}, got {out.dtype.name}")
+    return out.copy_(result)
 
 
 def kron(input, other):
@@ -440,7 +462,7 @@ class AddrBackward0(_AddProductBackward):
 def _scale_and_add(op, input, product, beta, alpha):
     """The array beta * input + alpha * product; input broadcasts to the product's shape."""
     data = input._data
-    if _broadcast_shape(data.shape, product.shape) != product.shape:
+    if broadcast_shape(data.shape, product.shape) != product.shape:
         raise RuntimeError(f"{op}: input of shape {shape_str(data.shape)} cannot be broadcast "
                            f"to the product's shape {shape_str(product.shape)}")
     if data.dtype.kind in "iu" and (isinstance(beta, float) or isinstance(alpha, float)):

@@ -15,6 +15,7 @@ from ..autograd import grad_mode
 from ..autograd.graph import Node
 from ..backend import kernels
 from ..tensor import Tensor
+from .comparison import where as _where
 from ._util import float_data, needs_grad, record, xp_of
 
 _wrap = Tensor._wrap
@@ -36,7 +37,7 @@ def _node_name(name):
     return "".join(part[:1].upper() + part[1:] for part in name.split("_")) + "Backward0"
 
 
-def unary_op(name, kernel, rule=None, saves="x", floating=True, doc=None):
+def unary_op(name, kernel, rule=None, saves="x", floating=True):
     """Define the elementwise op `name`.
 
     kernel(xp, array, *params) -> array; rule(grad, x, y, *params) -> grad of x, or None for
@@ -64,14 +65,9 @@ def unary_op(name, kernel, rule=None, saves="x", floating=True, doc=None):
         return out
 
     op.__name__ = op.__qualname__ = name
-    op.__doc__ = doc or f"Elementwise {name}."
+    op.__doc__ = f"Elementwise {name}."
     op.node_class = node_cls
     return op
-
-
-def _where(condition, a, b):
-    from .comparison import where
-    return where(condition, a, b)
 
 
 def _zero_grad(g, x, y, *params):
@@ -80,8 +76,15 @@ def _zero_grad(g, x, y, *params):
 
 # ------------------------------------------------------------------ sign, abs, rounding
 
-neg = unary_op("neg", lambda xp, a: -a if a.dtype != np.bool_ else ~a, lambda g, x, y: -g,
-               saves="", floating=False)
+def _neg(xp, a):
+    if a.dtype == np.bool_:
+        raise RuntimeError("neg: negation, the `-` operator, on a bool tensor is not supported. "
+                           "If you are trying to invert a mask, use the `~` or `logical_not()` "
+                           "operator instead.")
+    return -a
+
+
+neg = unary_op("neg", _neg, lambda g, x, y: -g, saves="", floating=False)
 negative = neg
 abs = unary_op("abs", lambda xp, a: xp.abs(a), lambda g, x, y: g * x.sign(), floating=False)  # noqa: A001
 absolute = abs

@@ -25,7 +25,8 @@ from .. import dtypes as _dt
 from ..autograd import grad_mode
 from ..autograd.graph import Node
 from ..tensor import Tensor
-from ._util import describe, needs_grad, normalize_dims, record, shape_str, wrap_dim, xp_of
+from ._util import (describe, needs_grad, normalize_dims, record, shape_args, shape_str, wrap_dim,
+                    xp_of)
 
 _wrap = Tensor._wrap
 _state = grad_mode.state
@@ -54,10 +55,8 @@ def _single_dim(op, dim, ndim):
 
 
 def _count(shape, axes):
-    n = 1
-    for axis in axes:
-        n *= shape[axis]
-    return n
+    """How many elements a reduction over `axes` of `shape` combines."""
+    return math.prod([shape[axis] for axis in axes])
 
 
 def _reduced_shape(shape, axes, keepdim):
@@ -158,48 +157,62 @@ def sum(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A001 - PyTorch'
     return out
 
 
-class SumToSizeBackward0(Node):
-    def backward(self, grad):
-        return grad.expand(self._input_meta[0][0])
+class SumToSizeBackward0(SumBackward0):
+    """Sum over broadcast dims: the gradient is expanded back, as for a sum."""
 
 
 def sum_to_size(input, *size):
     """Sum over broadcast dimensions so the result has shape `size`."""
-    from ._util import shape_args
     size = shape_args("sum_to_size", size)
     shape = input._data.shape
     lead = len(shape) - len(size)
     if lead < 0 or builtins.any(s != 1 and s != d for s, d in zip(size, shape[lead:])):
         raise RuntimeError(f"sum_to_size: size {tuple(size)} is not expandable to the tensor's "
                            f"shape {tuple(shape)}")
-    axes = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(size)
-                                      if s == 1 and shape[lead + i] != 1)
+    return sum_to_shape(input, size)
+
+
+def sum_to_shape(input, size):
+    """sum_to_size for a tuple of ints `size` known to be expandable to the input's shape: the
+    path of gradients of broadcast operands (the engine, expand's backward), without parsing
+    or checks. Returns the input itself when nothing is summed."""
     data = input._data
-    if axes:
-        data = xp_of(data).sum(data, axis=axes, keepdims=True)
-        if lead:
-            data = data.reshape(size)
+    shape = data.shape
+    if shape == size:
+        return input
+    lead = len(shape) - len(size)
+    axes = tuple(range(lead)) + tuple(i for i in range(lead, len(shape))
+                                      if size[i - lead] == 1 and shape[i] != 1)
+    if not axes:
+        return input
+    data = data.sum(axis=axes, keepdims=True)
+    if lead:
+        data = data.reshape(size)
     out = _wrap(data)
-    if needs_grad(input) and axes:
+    if input._rg and _state.grad_enabled:  # needs_grad(input), inlined for the hot path
         record(SumToSizeBackward0, (input,), out)
-    return out if axes else input
+    return out
+
+
+def _mean_grad(grad, shape, axes, keepdim):
+    """The gradient of a mean over `axes` of `shape` (None: of every element)."""
+    if axes is None:
+        return grad.expand(shape) / builtins.max(math.prod(shape), 1)
+    return _expand_back(grad, shape, axes, keepdim) / builtins.max(_count(shape, axes), 1)
 
 
 class MeanBackward0(Node):
     """Mean of every element."""
 
     def backward(self, grad):
-        shape = self._input_meta[0][0]
-        return grad.expand(shape) / builtins.max(_count(shape, range(len(shape))), 1)
+        return _mean_grad(grad, self._input_meta[0][0], None, False)
 
 
 class MeanBackward1(Node):
     """Mean over some dims."""
 
     def backward(self, grad):
-        shape = self._input_meta[0][0]
-        count = builtins.max(_count(shape, self.axes), 1)
-        return _expand_back(grad, shape, self.axes, self.keepdim) / count
+        return _mean_grad(grad, self._input_meta[0][0], self.axes, self.keepdim)
 
 
 def mean(input, dim=None, keepdim=False, *, dtype=None):
@@ -274,10 +287,6 @@ def _std_grad(grad, x, std, axes, keepdim, dof):
     safe = where(flat, 1.0, std)
     grad = where(flat, 0.0, _expand_back(grad, x.shape, axes, keepdim) / (2 * safe))
     return _var_grad(grad, x, axes, True, dof)
-
-
-def _mean_grad(grad, shape, axes, keepdim):
-    return _expand_back(grad, shape, axes, keepdim) / builtins.max(_count(shape, axes), 1)
 
 
 class VarBackward0(Node):
@@ -425,7 +434,8 @@ def vector_norm(input, ord=2, dim=None, keepdim=False, *, dtype=None):
     """The `ord`-norm of the values over `dim` (all of them by default)."""
     x = input.to(_dt.to_dtype(dtype)) if dtype is not None else input
     if not x.dtype.is_floating_point:
-        raise RuntimeError(f"vector_norm: expected a floating point tensor, got {x.dtype}")
+        raise RuntimeError(f"vector_norm: expected a floating point tensor, got {describe(x)}. "
+                           "Convert it first, or pass dtype=labgrad.float32")
     if ord == 2:
         return _two_norm(x, dim, keepdim)
     if ord == float("inf"):
@@ -453,7 +463,7 @@ class NormBackward1(Node):
 def _two_norm(x, dim, keepdim):
     data = x._data
     xp = xp_of(data)
-    axes = normalize_dims("vector_norm", dim, data.ndim)
+    axes = _axes("vector_norm", dim, data.ndim)
     out = _wrap(xp.sqrt(xp.sum(data * data, axis=axes, keepdims=keepdim)))
     if needs_grad(x):
         node = record(NormBackward1, (x,), out, saved=(x, out))

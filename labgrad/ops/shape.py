@@ -12,11 +12,13 @@ import math
 
 import numpy as np
 
+from .. import dtypes as _dt
 from ..autograd.graph import Node
-from ..tensor import Tensor
+from ..tensor import Tensor, address_of
 from .conversion import clone
 from ._util import needs_grad, normalize_dims, record, shape_args, shape_str, wrap_dim, xp_of
 from .indexing import IndexPlan, index_with
+from .reductions import sum_to_shape
 
 _wrap = Tensor._wrap
 
@@ -60,17 +62,20 @@ class ViewBackward0(Node):
         return grad.reshape(self._input_meta[0][0])
 
 
-class ReshapeAliasBackward0(ViewBackward0):
-    pass
-
-
 class UnsafeViewBackward0(ViewBackward0):
     pass
 
 
-def view(input, *shape):
-    if len(shape) == 1 and not isinstance(shape[0], (int, np.integer, tuple, list)):
-        return input.to(shape[0])  # view(dtype): reinterpretation is not supported; convert
+def view(input, *shape, dtype=None):
+    """view(*shape): the same elements in a new shape, sharing memory. view(dtype): the same
+    memory read as another dtype (its bits reinterpreted, not its values converted)."""
+    if len(shape) == 1 and isinstance(shape[0], _dt.dtype) and dtype is None:
+        shape, dtype = (), shape[0]
+    if dtype is not None:
+        if shape:
+            raise TypeError(f"view: pass either a shape or a dtype, not both (got {shape!r} and "
+                            f"dtype={dtype!r})")
+        return _view_as_dtype(input, _dt.to_dtype(dtype))
     data = input._data
     shape = _infer_shape("view", shape_args("view", shape), data.shape)
     try:
@@ -83,13 +88,64 @@ def view(input, *shape):
     return _view(input, viewed, ViewBackward0)
 
 
-def _reshape_no_copy(data, shape):
+def _view_as_dtype(input, target):
+    """The input's memory reinterpreted as `target`, with PyTorch's rules: between element
+    sizes that differ, the last dim changes size and must be contiguous (and, to a larger
+    element, divisible, with the other strides and the storage offset divisible too). As in
+    PyTorch the result shares memory and the version counter but has no gradient, even for
+    the same dtype: its values are not a differentiable function of the input's."""
+    data = input._data
+    old, new = data.dtype.itemsize, target.itemsize
+    if old != new:
+        what = f"to view {input.dtype.name} as {target.name} (different element sizes)"
+        if data.ndim == 0:
+            raise RuntimeError(f"view: a 0-d tensor of {input.dtype.name} cannot be viewed as "
+                               f"{target.name}: a different element size needs a last "
+                               "dimension to resize")
+        # (NumPy's strides of a dim of size 1, or of an empty array, mean nothing: skipped.)
+        if data.strides[-1] != old and data.shape[-1] != 1 and data.size:
+            raise RuntimeError(f"view: the last dimension must be contiguous (stride 1) {what}, "
+                               f"but its stride is {data.strides[-1] // old}")
+        if new > old:
+            ratio = new // old
+            if data.shape[-1] % ratio:
+                raise RuntimeError(f"view: the size of the last dimension must be divisible "
+                                   f"by {ratio} {what}, but it is {data.shape[-1]}")
+            offset = (address_of(data) - address_of(input._base._data)
+                      if input._base is not None and data.size else 0)
+            if offset % new:
+                raise RuntimeError(f"view: the storage offset must be divisible by {ratio} "
+                                   f"{what}, but it is {offset // old}")
+            for axis in range(data.ndim - 1):
+                if data.strides[axis] % new and data.shape[axis] != 1 and data.size:
+                    raise RuntimeError(f"view: the stride of dimension {axis} must be divisible "
+                                       f"by {ratio} {what}, but it is {data.strides[axis] // old}")
+    if not data.size and old != new:  # NumPy refuses to resize an empty array's last dim
+        shape = data.shape[:-1] + (data.shape[-1] * old // new,)
+        return _wrap(xp_of(data).empty(shape, target.np))._as_view_of(input)
     try:
-        return xp_of(data).reshape(data, shape, copy=False)
-    except TypeError:  # array modules without the copy argument
-        out = data.view()
-        out.shape = shape
-        return out
+        viewed = data.view(target.np)
+    except ValueError as error:  # a layout NumPy cannot reinterpret
+        raise RuntimeError(f"view: cannot view a tensor of shape {shape_str(data.shape)} "
+                           f"({input.dtype.name}) as {target.name}: {error}") from None
+    return _wrap(viewed)._as_view_of(input)
+
+
+# Array type -> False once its module's reshape turned out to have no copy= argument (CuPy).
+_reshape_takes_copy: dict = {}
+
+
+def _reshape_no_copy(data, shape):
+    """`data` viewed in `shape`; ValueError or AttributeError where that would need a copy."""
+    kind = type(data)
+    if _reshape_takes_copy.get(kind, True):
+        try:
+            return xp_of(data).reshape(data, shape, copy=False)
+        except TypeError:  # decided once per array type: no copy argument
+            _reshape_takes_copy[kind] = False
+    out = data.view()
+    out.shape = shape
+    return out
 
 
 def reshape(input, *shape):
@@ -116,7 +172,7 @@ def reshape_as(input, other):
 
 class ExpandBackward0(Node):
     def backward(self, grad):
-        return grad.sum_to_size(self._input_meta[0][0])
+        return sum_to_shape(grad, self._input_meta[0][0])
 
 
 def expand(input, *sizes):
@@ -154,7 +210,19 @@ def broadcast_to(input, size):
     return expand(input, size)
 
 
+def broadcast_shape(*shapes):
+    """The shape that `shapes` broadcast to, or None where they do not broadcast."""
+    try:
+        return np.broadcast_shapes(*shapes)
+    except ValueError:
+        return None
+
+
 class UnsqueezeBackward0(Node):
+    """unsqueeze's node. indexing.py has a node of the same (PyTorch's) name for an index
+    whose last step is None (``x[0, None]``); that one undoes the whole index, so the two
+    stay separate classes."""
+
     def backward(self, grad):
         return grad.squeeze(self.dim)
 
@@ -238,9 +306,7 @@ def flatten(input, start_dim=0, end_dim=-1):
     end = wrap_dim("flatten", end_dim, len(shape))
     if start > end:
         raise RuntimeError(f"flatten: start_dim {start_dim} cannot come after end_dim {end_dim}")
-    middle = 1
-    for s in shape[start:end + 1]:
-        middle *= s
+    middle = math.prod(shape[start:end + 1])
     return reshape(input, shape[:start] + (middle,) + shape[end + 1:])
 
 
