@@ -9,6 +9,8 @@ from __future__ import annotations
 import builtins
 import operator
 
+import math
+
 import numpy as np
 
 from . import backend
@@ -58,10 +60,7 @@ class Size(tuple):
         return (Size, (tuple(self),))
 
     def numel(self) -> int:
-        n = 1
-        for s in self:
-            n *= s
-        return n
+        return math.prod(self)
 
 
 class Tensor:

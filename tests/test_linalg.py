@@ -301,19 +301,16 @@ def test_tensordot_writes_into_out():
 def test_tensordot_out_takes_no_part_in_autograd():
     a = _randn(2, 3).requires_grad_()
     out = lg.zeros(2, 4, dtype=lg.float64)
-    lg.tensordot(a, _randn(3, 4), 1, out=out)
+    with lg.no_grad():
+        lg.tensordot(a, _randn(3, 4), 1, out=out)
     assert not out.requires_grad and out.grad_fn is None
-    with pytest.raises(RuntimeError, match="tensordot: out= is a leaf tensor that requires grad"):
-        lg.tensordot(a, _randn(3, 4), 1, out=lg.zeros(2, 4, dtype=lg.float64,
-                                                         requires_grad=True))
+    with pytest.raises(RuntimeError, match="tensordot.*out=.*automatic differentiation"):
+        lg.tensordot(a, _randn(3, 4), 1, out=out)
 
 
-@pytest.mark.parametrize("out, words", [
-    (lg.empty(8, dtype=lg.float64), ["shape (2, 4)", "shape (8,)"]),
-    (lg.empty(2, 4), ["dtype float64", "float32"]),
-])
-def test_tensordot_out_must_match_the_result(out, words):
-    with pytest.raises(RuntimeError) as info:
-        lg.tensordot(_randn(2, 3), _randn(3, 4), 1, out=out)
-    for word in words:
-        assert word in str(info.value)
+def test_tensordot_out_must_have_the_result_shape_and_takes_its_dtype():
+    with pytest.raises(RuntimeError, match=r"shape \(2, 4\).*shape \(8,\)"):
+        lg.tensordot(_randn(2, 3), _randn(3, 4), 1, out=lg.empty(8, dtype=lg.float64))
+    out = lg.empty(2, 4)
+    assert lg.tensordot(_randn(2, 3), _randn(3, 4), 1, out=out) is out
+    assert out.dtype is lg.float32

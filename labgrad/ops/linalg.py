@@ -15,6 +15,7 @@ import numpy as np
 
 from ..autograd import grad_mode
 from ..autograd.graph import Node
+from ..creation import with_out
 from ..tensor import Tensor
 from ._util import (check_same_device, describe, needs_grad, record, scalar_value, shape_str,
                     wrap_dim, xp_of)
@@ -327,16 +328,9 @@ def _tensordot_dims(dims, ndim_a, ndim_b):
     return wrapped
 
 
-def tensordot(a, b, dims=2, out=None):
-    """Sum of products over dims of `a` paired with dims of `b`; the rest are kept in order.
-
-    With `out` (a tensor of the result's shape and dtype), the result is written into it and
-    out is returned; as in PyTorch, that takes no part in autograd."""
-    if out is not None:
-        _check_out("tensordot", out)
-        with grad_mode.no_grad():
-            result = tensordot(a, b, dims)
-            return _write_out("tensordot", out, result)
+@with_out
+def tensordot(a, b, dims=2):
+    """Sum of products over dims of `a` paired with dims of `b`; the rest are kept in order."""
     _check_operands("tensordot", {"a": a, "b": b})
     dims_a, dims_b = _tensordot_dims(dims, a.ndim, b.ndim)
     shape_a, shape_b = a.shape, b.shape
@@ -353,27 +347,6 @@ def tensordot(a, b, dims=2, out=None):
     rows = a.permute(free_a + dims_a).reshape(math.prod(kept[:len(free_a)]), summed)
     cols = b.permute(dims_b + free_b).reshape(summed, math.prod(kept[len(free_a):]))
     return mm(rows, cols).reshape(kept)
-
-
-def _check_out(op, out):
-    if not isinstance(out, Tensor):
-        raise TypeError(f"{op}(): argument 'out' must be Tensor, not {type(out).__name__}")
-    if _state.grad_enabled and out._rg and out.grad_fn is None:
-        raise RuntimeError(f"{op}: out= is a leaf tensor that requires grad ({describe(out)}), "
-                           "which cannot be written in place; pass one that does not require "
-                           "grad, or call it under labgrad.no_grad()")
-
-
-def _write_out(op, out, result):
-    """Copy `result` into `out`, whose shape and dtype must be the result's; returns out."""
-    if out._data.shape != result._data.shape:
-        raise RuntimeError(f"{op}: the result has shape {shape_str(result._data.shape)}, but "
-                           f"out= has shape {shape_str(out._data.shape)} (labgrad does not "
-                           "resize out=; pass a tensor of the result's shape)")
-    if out._data.dtype != result._data.dtype:
-        raise RuntimeError(f"{op}: expected out= to have the result's dtype "
-                           f"{result.dtype.name}, got {out.dtype.name}")
-    return out.copy_(result)
 
 
 def kron(input, other):
