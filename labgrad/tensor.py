@@ -7,9 +7,8 @@ conversions, and the bookkeeping of versions and views.
 from __future__ import annotations
 
 import builtins
-import operator
-
 import math
+import operator
 
 import numpy as np
 
