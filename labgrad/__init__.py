@@ -52,3 +52,7 @@ def numel(input) -> _dtypes.builtins.int:
 
 def is_floating_point(input) -> _dtypes.builtins.bool:
     return input.is_floating_point()
+
+
+def detach(input):
+    return input.detach()
