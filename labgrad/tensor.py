@@ -9,12 +9,14 @@ from __future__ import annotations
 import builtins
 import math
 import operator
+import warnings
 
 import numpy as np
 
 from . import backend
 from . import dtypes as _dt
-from .autograd import grad_mode
+from .autograd.graph import accumulator_of, add_retain, add_tensor_hook, edge_of, hooks_of
+from .autograd.graph import _add as _add_hook
 from .device import CPU, as_device, device as _device
 
 _ndarray = np.ndarray
@@ -77,6 +79,7 @@ class Tensor:
     _base = None  # the tensor this one is a view of
     _accumulator = None  # the AccumulateGrad node of a leaf that requires grad
     _retains_grad = False
+    _retain_node = None  # the node whose backward fills .grad of a non-leaf that retains grad
 
     __array_priority__ = 1000  # NumPy defers binary operators to the tensor's reflected ones
     __array_ufunc__ = None
@@ -214,7 +217,10 @@ class Tensor:
     @property
     def grad(self):
         """The gradient accumulated by backward() (leaves, and tensors that retain_grad)."""
-        return self._grad
+        grad = self._grad
+        if grad is None and self.grad_fn is not None and not self._retains_grad:
+            warnings.warn(_NONLEAF_GRAD_WARNING, UserWarning, stacklevel=2)
+        return grad
 
     @grad.setter
     def grad(self, value):
@@ -228,7 +234,37 @@ class Tensor:
 
     @property
     def retains_grad(self) -> bool:
+        """Whether backward() fills .grad of this non-leaf (see retain_grad)."""
         return self._retains_grad
+
+    def retain_grad(self) -> None:
+        """Let backward() fill .grad of this non-leaf tensor as it does for leaves (a no-op on
+        a leaf). Its hooks run first, so .grad holds the gradient they returned."""
+        if not self._rg:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self.grad_fn is None or self._retains_grad:
+            return
+        add_retain(*edge_of(self), self)
+        self._retains_grad = True
+
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` each time a gradient for this tensor is computed; it may return a
+        tensor that replaces it. On a leaf it runs before the gradient is accumulated into
+        .grad; on a non-leaf before the gradient flows on. Returns a handle with
+        ``remove()``, usable as a context manager."""
+        if not self._rg:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        node, nr = edge_of(self)
+        return add_tensor_hook(node, nr, hook)
+
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call ``hook(tensor)`` on this leaf after backward has accumulated into its .grad."""
+        if not self._rg:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf "
+                               "tensors")
+        return _add_hook(hooks_of(accumulator_of(self)).post_accumulate, hook)
 
     @property
     def _version(self) -> int:
@@ -277,11 +313,6 @@ class Tensor:
         from .autograd import backward
         backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph,
                  inputs=inputs)
-
-    def _accumulate_nonleaf_grad(self, g):
-        """backward(inputs=[t]) for a non-leaf t: accumulate into t.grad, as for a leaf."""
-        g = g.detach() if not grad_mode.state.grad_enabled else g
-        self.grad = g if self.grad is None else self.grad + g
 
     # ------------------------------------------------------------ conversion
 
@@ -480,6 +511,14 @@ def address_of(array) -> int:
     if type(array) is _ndarray:
         return array.__array_interface__["data"][0]
     return array.data.ptr
+
+
+_NONLEAF_GRAD_WARNING = (
+    "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
+    "attribute won't be populated during autograd.backward(). If you indeed want the .grad "
+    "field to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. If "
+    "you access the non-leaf Tensor by mistake, make sure you access the leaf Tensor instead. "
+    "See github.com/pytorch/pytorch/pull/30531 for more information.")
 
 
 def _rebuild(array, device, requires_grad):

@@ -6,7 +6,7 @@ import inspect
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import labgrad as lg
@@ -651,6 +651,10 @@ def test_logspace_matches_pytorch(args, kwargs, dtype, torch):
        dtype=st.sampled_from(["float32", "float64", "float16", "bfloat16", "int64", "int32"]))
 def test_linspace_matches_pytorch_for_random_ranges(start, end, steps, dtype):
     import torch
+    if dtype == "float16":
+        # PyTorch rounds the step to float16 and multiplies it up: a subnormal step (below
+        # 2**-14) is so coarse that its points drift by many units; labgrad's do not.
+        assume(abs(end - start) / (steps - 1) >= 2 ** -14)
     _compare(_outcome(lambda: _call(lg, "linspace", (start, end, steps), dtype)),
              _outcome(lambda: _call(torch, "linspace", (start, end, steps), dtype)))
 

@@ -3,12 +3,14 @@ from __future__ import annotations
 
 from ..backend import xp_of
 from .engine import run_backward
+from .function import Function, FunctionCtx
 from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .graph import Node
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 
 __all__ = ["backward", "grad", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode",
-           "is_grad_enabled", "Node", "gradcheck", "gradgradcheck", "GradcheckError"]
+           "is_grad_enabled", "Node", "gradcheck", "gradgradcheck", "GradcheckError", "Function",
+           "FunctionCtx"]
 
 
 def _as_list(value):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import heapq
 
 from . import grad_mode
+from . import graph
 from .graph import AccumulateGrad, edge_of
 
 # The dependency count of a node that must never run (it leads to none of the inputs).
@@ -73,6 +74,14 @@ def run_backward(outputs, grad_outputs, retain_graph=False, create_graph=False, 
     when given). With ``capture=True`` nothing accumulates and the gradients of `inputs` are
     returned, in order (None where an input got none).
     """
+    if inputs is not None and not capture:
+        # backward(inputs=) fills the .grad of a non-leaf input through retain_grad, as
+        # PyTorch does (so its hooks run first, and it retains grad from then on).
+        for t in inputs:
+            if t.grad_fn is not None:
+                t.retain_grad()
+    if graph.moved_retains:
+        _move_retains()
     buffers = {}
     roots = []
     for t, g in zip(outputs, grad_outputs):
@@ -105,14 +114,26 @@ def run_backward(outputs, grad_outputs, retain_graph=False, create_graph=False, 
             node = heappop(ready)[1]
             # A buffer exists only once some gradient has arrived (roots always have one).
             grads = buffers.pop(node, None)
+            hooks = node._hooks  # the one look at hooks a node pays when it has none
             if targets is not None:
-                if grads is not None:
-                    _deliver(node, grads, targets, inputs, captured)
                 if node not in runnable:
+                    # A target that does not run: its tensors' hooks run before grad()
+                    # captures the gradient (PyTorch's order), its own hooks do not.
+                    if grads is not None:
+                        if hooks is not None:
+                            grads = hooks.run_tensor_hooks(grads)
+                        if capture:
+                            _deliver(node, grads, targets, captured)
                     continue
+                if capture and grads is not None:  # captured before its hooks, as PyTorch
+                    _deliver(node, grads, targets, captured)
+            if hooks is not None and grads is not None:
+                grads = hooks.run_pre(grads)
             if type(node) is AccumulateGrad:
                 if grads is not None and grads[0] is not None and not capture:
                     node.accumulate(grads[0])
+                    if hooks is not None:
+                        _after_accumulate(node, hooks, grads)
                 continue
 
             edges = node.next_functions
@@ -120,6 +141,8 @@ def run_backward(outputs, grad_outputs, retain_graph=False, create_graph=False, 
                 input_grads = (None,) * len(edges)
             else:
                 input_grads = node._apply(grads)
+                if hooks is not None and hooks.post:
+                    input_grads = hooks.run_post(input_grads, grads)
                 # Free what it saved (a node that saved nothing can run again).
                 if not retain_graph and node._versions:
                     node._saved = None
@@ -144,11 +167,28 @@ def run_backward(outputs, grad_outputs, retain_graph=False, create_graph=False, 
     return captured
 
 
-def _deliver(node, grads, targets, inputs, captured):
-    """Hand the gradients arriving at `node` to the inputs it produced."""
+def _deliver(node, grads, targets, captured):
+    """Hand the gradients arriving at `node` to grad()'s result for the inputs it produced."""
     for nr, g in enumerate(grads):
         for i in targets.get((node, nr), ()):
-            if captured is not None:
-                captured[i] = g
-            elif g is not None and type(node) is not AccumulateGrad:
-                inputs[i]._accumulate_nonleaf_grad(g)
+            captured[i] = g
+
+
+def _after_accumulate(node, hooks, grads):
+    """A leaf's post-accumulate-grad hooks, then its AccumulateGrad node's post-hooks."""
+    leaf = node.variable
+    if leaf is not None:
+        for fn in list(hooks.post_accumulate.values()):
+            fn(leaf)
+    if hooks.post:
+        hooks.run_post((), grads)
+
+
+def _move_retains():
+    """Re-register retain_grad for tensors changed in place since they asked for it."""
+    moved = graph.moved_retains[:]
+    graph.moved_retains.clear()
+    for ref in moved:
+        t = ref()
+        if t is not None and t._retains_grad and t._retain_node is None:
+            graph.add_retain(*edge_of(t), t)

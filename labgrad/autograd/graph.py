@@ -40,6 +40,9 @@ class Node:
 
     __slots__ = ("next_functions", "_saved", "_versions", "_input_meta", "_output_meta",
                  "_seq", "_scope", "__dict__", "__weakref__")
+    # Hooks, made on the first registration: record() never touches this, and the engine
+    # looks at it once per node, so a graph without hooks pays nothing for them.
+    _hooks = None
 
     def name(self) -> str:
         return type(self).__name__
@@ -76,6 +79,22 @@ class Node:
                 raise _modified_error(self, tensor, current, version)
             out.append(tensor)
         return tuple(out)
+
+    def register_hook(self, fn):
+        """Call ``fn(grad_inputs, grad_outputs)`` after this node's backward has run.
+
+        `grad_inputs` are the gradients it computed for its inputs (None where an input needs
+        none), `grad_outputs` those it received. ``fn`` may return a tuple that replaces
+        `grad_inputs`. Returns a handle whose ``remove()`` unregisters it.
+        """
+        hooks = hooks_of(self).post
+        return _add(hooks, fn)
+
+    def register_prehook(self, fn):
+        """Call ``fn(grad_outputs)`` before this node's backward runs; it may return a tuple
+        that replaces `grad_outputs`. Runs after the hooks of the tensors this node made."""
+        hooks = hooks_of(self).pre
+        return _add(hooks, fn)
 
     def _apply(self, grads: list) -> list:
         """Run backward and shape each input gradient like its input."""
@@ -160,6 +179,124 @@ class AccumulateGrad(Node):
             current._data += grad._data
 
 
+# ------------------------------------------------------------------ hooks
+
+class _HookDict(dict):
+    """Hooks by handle id, in registration order (a dict a handle can refer to weakly)."""
+
+
+class NodeHooks:
+    """What runs around one node's backward, in PyTorch's order: the hooks of the tensors
+    it made (by output number), then retain_grad, then the node's pre-hooks; after
+    backward, a leaf's post-accumulate-grad hooks, then the node's post-hooks."""
+
+    __slots__ = ("tensor", "retains", "pre", "post", "post_accumulate")
+
+    def __init__(self):
+        self.tensor = {}  # output number -> _HookDict of fn(grad)
+        self.retains = []  # (output number, weak reference to the tensor)
+        self.pre = _HookDict()
+        self.post = _HookDict()
+        self.post_accumulate = _HookDict()  # fn(leaf), AccumulateGrad only
+
+    def run_tensor_hooks(self, grads) -> list:
+        """The tensor hooks and retain_grad, on the gradients that arrived (a new list)."""
+        grads = list(grads)
+        for nr, hooks in list(self.tensor.items()):
+            for fn in list(hooks.values()):  # a hook may remove hooks: run those seen first
+                result = fn(grads[nr])
+                if result is not None:
+                    old = grads[nr]
+                    if old is not None and tuple(result.shape) != tuple(old.shape):
+                        raise RuntimeError(f"hook '{_name(fn)}' has changed the size of value")
+                    grads[nr] = result
+        for nr, ref in list(self.retains):
+            tensor, g = ref(), grads[nr]
+            if tensor is None or g is None:
+                continue
+            current = tensor._grad
+            tensor._grad = g.clone() if current is None else current + g
+        return grads
+
+    def run_pre(self, grads) -> list:
+        """Tensor hooks, retain_grad, then the node's pre-hooks."""
+        grads = self.run_tensor_hooks(grads)
+        for fn in list(self.pre.values()):
+            result = fn(tuple(grads))
+            if result is not None:
+                grads = list(_checked_tuple(fn, result, grads))
+        return grads
+
+    def run_post(self, grad_inputs, grad_outputs):
+        """The node's post-hooks: each may replace the gradients for its inputs."""
+        grad_outputs = tuple(grad_outputs)
+        for fn in list(self.post.values()):
+            result = fn(tuple(grad_inputs), grad_outputs)
+            if result is not None:
+                result = _checked_tuple(fn, result, grad_inputs)
+                for old, new in zip(grad_inputs, result):
+                    if old is None and new is not None:
+                        raise RuntimeError("can't replace a None gradient with a non-None value")
+                grad_inputs = list(result)
+        return grad_inputs
+
+
+def hooks_of(node) -> NodeHooks:
+    """The node's hooks, made on first use."""
+    hooks = node._hooks
+    if hooks is None:
+        hooks = node._hooks = NodeHooks()
+    return hooks
+
+
+def _add(hooks: dict, fn):
+    from ..utils.hooks import RemovableHandle
+    handle = RemovableHandle(hooks)
+    hooks[handle.id] = fn
+    return handle
+
+
+def add_tensor_hook(node, nr, fn):
+    """Register fn(grad) for output `nr` of `node` (a tensor's register_hook)."""
+    hooks = hooks_of(node).tensor
+    if nr not in hooks:
+        hooks[nr] = _HookDict()
+    return _add(hooks[nr], fn)
+
+
+def add_retain(node, nr, tensor):
+    """Make `node` keep the gradient of its output `nr` in ``tensor.grad``."""
+    hooks_of(node).retains.append((nr, weakref.ref(tensor)))
+    tensor._retain_node = node
+
+
+def drop_retain(tensor):
+    """Undo add_retain for `tensor` (its memory was changed in place: it has a new grad_fn)."""
+    node = tensor._retain_node
+    if node is not None and node._hooks is not None:
+        node._hooks.retains = [(nr, ref) for nr, ref in node._hooks.retains
+                               if ref() is not tensor]
+    tensor._retain_node = None
+
+
+# Tensors whose retain_grad waits to move to their new grad_fn (set right after an in-place
+# op marks them); run_backward moves them first.
+moved_retains: list = []
+
+
+def _checked_tuple(fn, result, expected):
+    if type(result) is not tuple:
+        raise TypeError(f"expected tuple, but hook returned '{type(result).__name__}'")
+    if len(result) != len(expected):
+        raise RuntimeError(f"hook '{_name(fn)}' has returned an incorrect number of values "
+                           f"(got {len(result)}, but expected {len(expected)})")
+    return result
+
+
+def _name(fn):
+    return getattr(fn, "__name__", type(fn).__name__)
+
+
 def accumulator_of(leaf) -> AccumulateGrad:
     """The leaf's AccumulateGrad node, made on first use."""
     node = leaf._accumulator
@@ -198,6 +335,9 @@ def mark_inplace_with_grad(t, since):
         counter[1] = since
     else:
         counter.append(since)
+    if t._retains_grad:  # retain_grad follows the tensor to the grad_fn it is about to get
+        drop_retain(t)
+        moved_retains.append(weakref.ref(t))
 
 
 def record(node_cls, inputs, outputs, saved=()):

@@ -1,0 +1,1 @@
+"""Utilities shared by the core, named as in ``torch.utils``."""
