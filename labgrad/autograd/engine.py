@@ -108,6 +108,9 @@ def run_backward(outputs, grad_outputs, retain_graph=False, create_graph=False, 
     heappop, heappush = heapq.heappop, heapq.heappush
     state = grad_mode.state
     previous_mode = state.grad_enabled
+    watching = tuple(graph.observers)
+    for observer in watching:
+        observer.backward_begin(outputs)
     state.grad_enabled = bool(create_graph)  # formulas record only for create_graph
     try:
         while ready:
@@ -134,6 +137,9 @@ def run_backward(outputs, grad_outputs, retain_graph=False, create_graph=False, 
                     node.accumulate(grads[0])
                     if hooks is not None:
                         _after_accumulate(node, hooks, grads)
+                if watching:
+                    for observer in watching:
+                        observer.node_ran(node, grads, ())
                 continue
 
             edges = node.next_functions
@@ -146,6 +152,9 @@ def run_backward(outputs, grad_outputs, retain_graph=False, create_graph=False, 
                 # Free what it saved (a node that saved nothing can run again).
                 if not retain_graph and node._versions:
                     node._saved = None
+            if watching:
+                for observer in watching:
+                    observer.node_ran(node, grads, input_grads)
             for g, (child, nr) in zip(input_grads, edges):
                 if child is None:
                     continue
@@ -164,6 +173,8 @@ def run_backward(outputs, grad_outputs, retain_graph=False, create_graph=False, 
                     heappush(ready, (-child._seq, child))
     finally:
         state.grad_enabled = previous_mode
+        for observer in watching:
+            observer.backward_end(outputs)
     return captured
 
 

@@ -385,7 +385,16 @@ def record(node_cls, inputs, outputs, saved=()):
 
     if not saved:
         node._saved = node._versions = ()
-        return node
+    else:
+        _save(node, outputs, saved)
+    if observers:
+        for observer in observers:
+            observer.node_recorded(node, outputs)
+    return node
+
+
+def _save(node, outputs, saved):
+    """Fill node._saved and node._versions from the values an op asked to save."""
     items = []
     versions = []
     anything = False
@@ -407,10 +416,34 @@ def record(node_cls, inputs, outputs, saved=()):
             versions.append(counter[0] if counter else 0)
     node._saved = tuple(items)
     node._versions = tuple(versions) if anything else ()
-    return node
 
 
 _NOT_A_TENSOR = object()
+
+
+class Observer:
+    """Watches the graph being built and run: subclass it, override what you need, and add an
+    instance to `observers` (and remove it when done). Anomaly mode, graph recording and the
+    public event hooks are observers. With none registered, record() and the backward engine
+    pay one check of an empty list. An exception an observer raises propagates (anomaly mode
+    relies on that); code calling user callbacks must catch and report their errors itself.
+    """
+
+    def node_recorded(self, node, outputs):
+        """After record() made `node` for `outputs` (a tensor or a tuple of them)."""
+
+    def backward_begin(self, outputs):
+        """Before the engine runs, with the tensors backward starts from."""
+
+    def node_ran(self, node, grad_outputs, grad_inputs):
+        """After the engine ran `node` (AccumulateGrad included): the gradients that arrived
+        at its outputs, and those it passed on (empty for AccumulateGrad)."""
+
+    def backward_end(self, outputs):
+        """After the engine finished (also when it raised)."""
+
+
+observers: list = []
 
 
 def _is_one_of(value, tensors):
