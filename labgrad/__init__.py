@@ -7,6 +7,7 @@ __version__ = "0.1.0"
 from . import dtypes as _dtypes
 from .autograd import (enable_grad, inference_mode, is_grad_enabled, no_grad,  # noqa: F401
                        set_grad_enabled)
+from .autograd import is_anomaly_check_nan_enabled, is_anomaly_enabled  # noqa: F401
 from .device import device  # noqa: F401
 from .dtypes import (bfloat16, bool, can_cast, double, dtype, float, float16, float32,  # noqa: F401,A004
                      float64, get_default_dtype, half, int, int8, int16, int32, int64, long,
@@ -35,6 +36,7 @@ def _export_ops():
 
 _export_ops()
 from . import linalg  # noqa: E402,F401 - after the ops: labgrad.linalg.norm uses them
+from . import events  # noqa: E402,F401 - public event hooks (labgrad/events.py)
 
 
 def result_type(tensor, other):

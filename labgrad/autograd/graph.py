@@ -51,6 +51,25 @@ class Node:
         return f"<{self.name()} object at {id(self):#x}>"
 
     @property
+    def metadata(self) -> dict:
+        """A dict about this node, made on first access; yours to add keys to (as PyTorch's).
+
+        It starts with: ``op`` (the node's name), ``inputs`` and ``outputs`` (one
+        ``{"shape": [...], "dtype": "float32"}`` each; None for an input that is not a tensor),
+        ``module`` (the qualified name of the module the op ran under, "" outside any),
+        ``forward_index`` (the order of creation among all nodes), ``saved`` (shape, dtype and
+        nbytes of each saved tensor; ``{"value": type name}`` for a plain value; None for the
+        whole list once backward freed them) and ``saved_bytes``; an AccumulateGrad node also
+        has ``variable`` (its leaf's shape, dtype and requires_grad; None once it is gone).
+        Everything in it is plain JSON-able data (see labgrad.autograd.introspection).
+        """
+        metadata = self.__dict__.get("_metadata")
+        if metadata is None:
+            from .introspection import node_metadata
+            metadata = self.__dict__["_metadata"] = node_metadata(self)
+        return metadata
+
+    @property
     def needs_input_grad(self) -> tuple:
         return tuple(edge[0] is not None for edge in self.next_functions)
 
