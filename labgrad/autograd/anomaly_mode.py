@@ -152,19 +152,9 @@ class _AnomalyObserver(graph.Observer):
             if g is not None and _has_nan(g._data):
                 raise _backward_nan_error(node, i, grad_outputs, grad_inputs)
 
-    def backward_end(self, outputs):
-        # Called from the engine's `finally`: an exception on its way out is the one backward
-        # raised. The node the engine was running is its local `node`.
-        error = sys.exc_info()[1]
-        if error is None or isinstance(error, _AnomalyError):
-            return
-        engine_frame = sys._getframe(1)
-        if not _raised_in(error, engine_frame):  # an outer exception being handled
-            return
-        node = engine_frame.f_locals.get("node")
-        if not isinstance(node, graph.Node):
-            return
-        warnings.warn(_error_detected(node), stacklevel=_user_stacklevel())
+    def backward_failed(self, node, error):
+        if node is not None and not isinstance(error, _AnomalyError):
+            warnings.warn(_error_detected(node), stacklevel=_user_stacklevel())
 
 
 _OBSERVER = _AnomalyObserver()
@@ -203,15 +193,6 @@ def _user_stacklevel() -> int:
         level += 1
         frame = frame.f_back
     return level
-
-
-def _raised_in(error, frame) -> bool:
-    tb = error.__traceback__
-    while tb is not None:
-        if tb.tb_frame is frame:
-            return True
-        tb = tb.tb_next
-    return False
 
 
 def _describe(data) -> str:

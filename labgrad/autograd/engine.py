@@ -112,6 +112,7 @@ def run_backward(outputs, grad_outputs, retain_graph=False, create_graph=False, 
     for observer in watching:
         observer.backward_begin(outputs)
     state.grad_enabled = bool(create_graph)  # formulas record only for create_graph
+    node = None
     try:
         while ready:
             node = heappop(ready)[1]
@@ -171,6 +172,10 @@ def run_backward(outputs, grad_outputs, retain_graph=False, create_graph=False, 
                 deps[child] = remaining
                 if not remaining:
                     heappush(ready, (-child._seq, child))
+    except BaseException as error:
+        for observer in watching:
+            observer.backward_failed(node, error)
+        raise
     finally:
         state.grad_enabled = previous_mode
         for observer in watching:

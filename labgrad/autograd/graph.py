@@ -458,6 +458,10 @@ class Observer:
         """After the engine ran `node` (AccumulateGrad included): the gradients that arrived
         at its outputs, and those it passed on (empty for AccumulateGrad)."""
 
+    def backward_failed(self, node, error):
+        """When the engine raises `error` while running `node` (None: before any node ran);
+        backward_end follows."""
+
     def backward_end(self, outputs):
         """After the engine finished (also when it raised)."""
 

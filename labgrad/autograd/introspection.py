@@ -42,8 +42,13 @@ STANDARD_KEYS = ("op", "inputs", "outputs", "module", "forward_index", "saved", 
 # ------------------------------------------------------------------ per-node metadata
 
 def node_metadata(node) -> dict:
-    """The standard metadata of a live `node` (what `Node.metadata` starts with)."""
-    return _metadata_from(_snapshot(node))
+    """The standard metadata of a live `node` (what `Node.metadata` starts with); under anomaly
+    mode also the forward traceback, under PyTorch's key "traceback_"."""
+    metadata = _metadata_from(_snapshot(node))
+    traceback = node.__dict__.get("_traceback")
+    if traceback is not None:
+        metadata["traceback_"] = traceback
+    return metadata
 
 
 def _snapshot(node) -> tuple:
