@@ -1,18 +1,22 @@
-"""Automatic differentiation: backward(), grad() and the grad-mode switches."""
+"""Automatic differentiation: backward() and grad(), grad modes, custom Functions, checks,
+anomaly mode, and the graph introspection the notebook layer reads."""
 from __future__ import annotations
 
 from ..backend import xp_of
-from .anomaly_mode import detect_anomaly, is_anomaly_check_nan_enabled, is_anomaly_enabled, set_detect_anomaly  # noqa: F401
+from .anomaly_mode import (detect_anomaly, is_anomaly_check_nan_enabled, is_anomaly_enabled,
+                           set_detect_anomaly)
 from .engine import run_backward
 from .function import Function, FunctionCtx
 from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .graph import Node
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
+from .introspection import Graph, GraphNode, graph_of, record_graph
 from . import functional  # noqa: F401 - labgrad.autograd.functional.jacobian(...)
 
 __all__ = ["backward", "grad", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode",
            "is_grad_enabled", "Node", "gradcheck", "gradgradcheck", "GradcheckError", "Function",
-           "FunctionCtx"]
+           "FunctionCtx", "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled",
+           "is_anomaly_check_nan_enabled", "Graph", "GraphNode", "graph_of", "record_graph"]
 
 
 def _as_list(value):
@@ -111,4 +115,3 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         elif not create_graph:
             result[i] = g.detach()
     return tuple(result)
-from .introspection import Graph, GraphNode, graph_of, record_graph  # noqa: E402,F401
