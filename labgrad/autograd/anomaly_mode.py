@@ -36,6 +36,7 @@ import warnings
 
 from ..backend import xp_of
 from . import graph
+from ..dtypes import from_numpy_dtype
 
 __all__ = ["detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled",
            "is_anomaly_check_nan_enabled", "traceback_of"]
@@ -200,7 +201,6 @@ def _describe(data) -> str:
 
 
 def _dtype_name(data) -> str:
-    from ..dtypes import from_numpy_dtype
     try:
         return from_numpy_dtype(data.dtype).name
     except (KeyError, TypeError, ValueError):

@@ -27,6 +27,8 @@ from __future__ import annotations
 import json
 import weakref
 
+from ..backend import xp_of
+from ..dtypes import from_numpy_dtype
 from . import graph as _graph
 from .graph import AccumulateGrad, Observer, _SavedOutput
 
@@ -115,7 +117,6 @@ def _meta_entry(meta) -> dict:
 
 
 def _dtype_name(np_dtype) -> str:
-    from ..dtypes import from_numpy_dtype
     try:
         return from_numpy_dtype(np_dtype).name
     except (KeyError, TypeError, ValueError):
@@ -139,7 +140,6 @@ def summarize(array, bins: int = 16) -> dict:
     elements (None when there are none); nan and inf (counts); and ``histogram``:
     ``{"counts": [...], "edges": [...]}`` with `bins` bins over the finite range.
     """
-    from ..backend import xp_of
     data = getattr(array, "_data", array)
     xp = xp_of(data)
     shape, dtype = data.shape, data.dtype

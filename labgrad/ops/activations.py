@@ -7,6 +7,7 @@ import math
 from ..backend import kernels
 from ..tensor import Tensor
 from .pointwise import _where, unary_op, sigmoid, tanh
+from .inplace import assign, check_inplace_allowed
 
 _SQRT_2 = math.sqrt(2.0)
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
@@ -136,7 +137,6 @@ def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
 def _maybe_inplace(op, input, inplace, *params):
     if not inplace:
         return op(input, *params)
-    from .inplace import assign, check_inplace_allowed
     check_inplace_allowed(op.__name__ + "_", input)
     return assign(op.__name__ + "_", input, op(input, *params))
 

@@ -11,6 +11,7 @@ from ..autograd import grad_mode
 from ..autograd.graph import Node
 from ..tensor import Tensor
 from ._util import needs_grad, record, xp_of
+from .comparison import where
 from .rearrange import flip
 from .reductions import _accumulation_data, _single_dim, sum  # noqa: A004
 
@@ -38,7 +39,6 @@ def _reverse_cumsum(x, axis):
 
 def _exclusive_cumprod(x, axis):
     """out[i] = product of x[j] for j < i along axis (1 at i = 0)."""
-    from .comparison import where
     xp = xp_of(x._data)
     n = x.shape[axis]
     steps = xp.arange(n)
@@ -113,7 +113,6 @@ def _cumprod_grad_exact(grad, x, axis):
     O(n^2) memory along the axis, but every derivative of it is right, zeros included; used
     only when backward itself is being differentiated.
     """
-    from .comparison import where
     xp = xp_of(x._data)
     xt, gt = x.transpose(axis, -1), grad.transpose(axis, -1)
     n = xt.shape[-1]

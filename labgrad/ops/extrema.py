@@ -21,6 +21,7 @@ from . import gather as _gather
 from ._util import needs_grad, record, shape_str, xp_of
 from .reductions import (_axes, _check_not_empty, _expand_back, _is_float, _native,
                          _reduced_shape, _single_dim)
+from .arithmetic import maximum, minimum
 
 _wrap = Tensor._wrap
 
@@ -177,7 +178,6 @@ def max(input, dim=None, keepdim=False, *, other=None):  # noqa: A001 - PyTorch'
     """max(): the largest value. max(dim, keepdim=False): (values, indices) along dim.
     max(other) with a tensor: the elementwise maximum."""
     if isinstance(dim, Tensor) or other is not None:
-        from .arithmetic import maximum
         return maximum(input, other if other is not None else dim)
     if dim is None:
         return _full_reduction("max", MaxBackward1, lambda d: xp_of(d).max(d), input)
@@ -188,7 +188,6 @@ def min(input, dim=None, keepdim=False, *, other=None):  # noqa: A001 - PyTorch'
     """min(): the smallest value. min(dim, keepdim=False): (values, indices) along dim.
     min(other) with a tensor: the elementwise minimum."""
     if isinstance(dim, Tensor) or other is not None:
-        from .arithmetic import minimum
         return minimum(input, other if other is not None else dim)
     if dim is None:
         return _full_reduction("min", MinBackward1, lambda d: xp_of(d).min(d), input)

@@ -18,6 +18,7 @@ from ..backend import kernels
 from ..tensor import Tensor
 from ._util import (_NUMBER_TYPES, check_same_device, describe, needs_grad, record,
                     scalar_value, shape_str, wrap_dim, xp_of)
+from .indexing import index_put
 
 _wrap = Tensor._wrap
 
@@ -54,7 +55,6 @@ def _pad_to(grad, shape):
     """grad placed in the leading corner of zeros(shape): the gradient of _leading_block."""
     if tuple(grad.shape) == tuple(shape):
         return grad
-    from .indexing import index_put
     corner = tuple(slice(0, s) for s in grad.shape)
     return index_put(_zeros(shape, grad), corner, grad)
 

@@ -27,6 +27,7 @@ from ..autograd.graph import Node
 from ..tensor import Tensor
 from ._util import (describe, needs_grad, normalize_dims, record, shape_args, shape_str, wrap_dim,
                     xp_of)
+from .comparison import where
 
 _wrap = Tensor._wrap
 _state = grad_mode.state
@@ -281,7 +282,6 @@ def _var_grad(grad, x, axes, keepdim, dof):
 def _std_grad(grad, x, std, axes, keepdim, dof):
     """d std = d var / (2 std); zero where std is 0, as in PyTorch (the true limit is
     undefined there)."""
-    from .comparison import where
     std = _expand_back(std, x.shape, axes, keepdim)
     flat = std == 0
     safe = where(flat, 1.0, std)
@@ -454,7 +454,6 @@ class NormBackward1(Node):
 
     def backward(self, grad):
         x, out = self.saved_tensors
-        from .comparison import where
         zero = out == 0
         scale = where(zero, 0.0, grad / where(zero, 1.0, out))
         return _expand_back(scale, x.shape, self.axes, self.keepdim) * x
