@@ -37,6 +37,8 @@ def _export_ops():
 _export_ops()
 from . import linalg  # noqa: E402,F401 - after the ops: labgrad.linalg.norm uses them
 from . import events  # noqa: E402,F401 - public event hooks (labgrad/events.py)
+from . import optim, utils  # noqa: E402,F401
+from .serialization import load, save  # noqa: E402,F401
 
 
 def result_type(tensor, other):

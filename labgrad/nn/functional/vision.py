@@ -1,0 +1,4 @@
+"""labgrad.nn.functional: vision."""
+from __future__ import annotations
+
+__all__: list = []

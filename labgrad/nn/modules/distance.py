@@ -1,0 +1,4 @@
+"""labgrad.nn: distance."""
+from __future__ import annotations
+
+__all__: list = []

@@ -1,0 +1,4 @@
+"""labgrad.nn: linear."""
+from __future__ import annotations
+
+__all__: list = []

@@ -1,0 +1,4 @@
+"""labgrad.nn: normalization."""
+from __future__ import annotations
+
+__all__: list = []

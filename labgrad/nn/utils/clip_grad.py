@@ -1,0 +1,4 @@
+"""labgrad.nn.utils: clip_grad."""
+from __future__ import annotations
+
+__all__: list = []

@@ -1,0 +1,2 @@
+"""labgrad.optim, as torch.optim."""
+from __future__ import annotations
