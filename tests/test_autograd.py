@@ -524,6 +524,18 @@ def test_graph_is_freed_when_its_last_tensor_goes():
         gc.enable()
 
 
+def test_nodes_hold_their_outputs_weakly():
+    x = lg.tensor([1.0, 2.0], requires_grad=True)
+    y = x.exp()  # saves its output: the node must still not keep y alive
+    parts = y.unbind(0)
+    node = y.grad_fn
+    assert node.outputs[0] is y and parts[0].grad_fn.outputs == parts
+    assert x._accumulator.outputs == (x,)  # a leaf's node: its leaf
+    y_ref = weakref.ref(y)
+    del y, parts
+    assert y_ref() is None and node.outputs == (None,)
+
+
 def test_backward_frees_saved_tensors():
     x = lg.tensor([1.0, 2.0], requires_grad=True)
     y = x.exp()

@@ -39,7 +39,7 @@ class Node:
     """One recorded op. Subclasses define ``backward(self, *grad_outputs)``."""
 
     __slots__ = ("next_functions", "_saved", "_versions", "_input_meta", "_output_meta",
-                 "_seq", "_scope", "__dict__", "__weakref__")
+                 "_outputs", "_seq", "_scope", "__dict__", "__weakref__")
     # Hooks, made on the first registration: record() never touches this, and the engine
     # looks at it once per node, so a graph without hooks pays nothing for them.
     _hooks = None
@@ -68,6 +68,12 @@ class Node:
             from .introspection import node_metadata
             metadata = self.__dict__["_metadata"] = node_metadata(self)
         return metadata
+
+    @property
+    def outputs(self) -> tuple:
+        """The tensors this node made, while they live (None for each one gone): the node
+        holds them by weak reference only, so a graph dies with its last tensor."""
+        return tuple(ref() for ref in self._outputs)
 
     @property
     def needs_input_grad(self) -> tuple:
@@ -166,6 +172,7 @@ class AccumulateGrad(Node):
 
     def __init__(self, variable):
         self._variable = weakref.ref(variable)
+        self._outputs = (self._variable,)
         self.next_functions = ()
         self._saved = ()
         self._versions = ()
@@ -397,10 +404,12 @@ def record(node_cls, inputs, outputs, saved=()):
         for nr, out in enumerate(outputs):
             out.grad_fn, out._output_nr, out._rg = node, nr, True
         node._output_meta = tuple((o._data.shape, o._data.dtype) for o in outputs)
+        node._outputs = tuple(map(_weakref, outputs))
     else:
         outputs.grad_fn, outputs._rg = node, True
         data = outputs._data
         node._output_meta = ((data.shape, data.dtype),)
+        node._outputs = (_weakref(outputs),)
 
     if not saved:
         node._saved = node._versions = ()
@@ -438,6 +447,7 @@ def _save(node, outputs, saved):
 
 
 _NOT_A_TENSOR = object()
+_weakref = weakref.ref
 
 
 class Observer:

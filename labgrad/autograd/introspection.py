@@ -184,16 +184,13 @@ class GraphNode:
     None once it is freed.
     """
 
-    # Made for every recorded node, so kept small: only what differs from these defaults is
-    # set on the instance.
-    id = None
-    inputs = ()
-    backward_index = None
-    grad = None
-    grad_values = None
-    _metadata = None
+    # One is made for every recorded node: slots keep it small and quick to make.
+    __slots__ = ("id", "op", "kind", "inputs", "backward_index", "grad", "grad_values",
+                 "_metadata", "_ref", "_snapshot", "_input_entries")
 
     def __init__(self, node, kind, snapshot, input_entries):
+        self.id = self.backward_index = self.grad = self.grad_values = self._metadata = None
+        self.inputs = ()
         self.op = snapshot[0] if snapshot is not None else None
         self.kind = kind
         self._ref = weakref.ref(node) if node is not None else None
@@ -257,7 +254,8 @@ class Graph:
 
     def __init__(self):
         self._entries = []  # GraphNodes in the order they were met
-        self._by_id = {}  # id(autograd node) -> GraphNode (checked against its weak ref)
+        # forward index of an autograd node -> its GraphNode: unlike id(), never reused
+        self._by_seq = {}
         self._output_entries = None  # graph_of: the given outputs' nodes; else the sinks
         self._runs = []  # [{"roots": [GraphNode], "order": [GraphNode]}]
         self._nodes = None  # the sorted, numbered list; rebuilt after a change
@@ -265,15 +263,12 @@ class Graph:
     # -- building (record_graph and graph_of) --
 
     def _entry_of(self, node):
-        entry = self._by_id.get(id(node))
-        if entry is not None and entry._ref() is node:
-            return entry
-        return None
+        return self._by_seq.get(node._seq)
 
     def _add(self, node, kind, input_entries):
         entry = GraphNode(node, kind, _snapshot(node), input_entries)
         self._entries.append(entry)
-        self._by_id[id(node)] = entry
+        self._by_seq[node._seq] = entry
         self._nodes = None
         return entry
 
@@ -464,19 +459,19 @@ class record_graph(Observer):  # noqa: N801 - a context manager, named like no_g
     def node_recorded(self, node, outputs):
         # Runs once per op while recording: plain lookups, no tensor kept (see _snapshot).
         graph = self.graph
-        by_id = graph._by_id
+        by_seq = graph._by_seq
         inputs = []
         for child, nr in node.next_functions:
             if child is None:
                 inputs.append(None)
                 continue
-            entry = by_id.get(id(child))
-            if entry is None or entry._ref() is not child:
+            entry = by_seq.get(child._seq)
+            if entry is None:
                 entry = graph._input_entry(child)
             inputs.append((entry, nr))
         entry = GraphNode(node, "op", _snapshot(node), tuple(inputs))
         graph._entries.append(entry)
-        by_id[id(node)] = entry
+        by_seq[node._seq] = entry
         graph._nodes = None
 
     def backward_begin(self, outputs):

@@ -346,5 +346,15 @@ def lerp(input, end, weight):
     return add(input, mul(weight, sub(end, input)))
 
 
-METHODS += ("lerp",)
-INPLACE += ("lerp",)
+def addcmul(input, tensor1, tensor2, *, value=1):
+    """input + value * tensor1 * tensor2."""
+    return add(input, mul(tensor1, tensor2), alpha=value)
+
+
+def addcdiv(input, tensor1, tensor2, *, value=1):
+    """input + value * tensor1 / tensor2."""
+    return add(input, div(tensor1, tensor2), alpha=value)
+
+
+METHODS += ("lerp", "addcmul", "addcdiv")
+INPLACE += ("lerp", "addcmul", "addcdiv")
