@@ -318,6 +318,27 @@ def test_inf_gradient_is_not_an_anomaly_like_torch(torch):
         assert x.grad.tolist() == [float("inf"), 0.25]
 
 
+def test_check_inf_catches_inf_in_forward_and_backward():
+    x = lg.tensor([0.0, 4.0], requires_grad=True)
+    with _quiet(lambda: lg.autograd.detect_anomaly(check_inf=True)):
+        assert lg.autograd.is_anomaly_check_inf_enabled()
+        with pytest.raises(RuntimeError, match=r"(?s)op 'log' \(node 'LogBackward0'\).*returned "
+                                               r"inf values in its 0th output; 1 of its 2 "
+                                               r"values is inf.*division by zero"):
+            x.log()
+        y = x.sqrt()  # finite; its gradient at 0 is not
+        with pytest.raises(RuntimeError, match="Function 'SqrtBackward0' returned inf values "
+                                               "in its 0th output"):
+            y.sum().backward()
+    assert not lg.autograd.is_anomaly_check_inf_enabled()  # restored on exit
+    mode = lg.autograd.set_detect_anomaly(True, check_nan=False, check_inf=True)
+    with mode:
+        with pytest.raises(RuntimeError, match="inf values"):
+            x.log()
+        (x * float("nan")).sum()  # nan not asked for
+    assert "check_inf=True" in repr(mode) and not lg.is_anomaly_enabled()
+
+
 def test_grad_and_create_graph_are_checked():
     x = lg.tensor([0.0], requires_grad=True)
     with _quiet(lg.autograd.detect_anomaly):

@@ -3,8 +3,8 @@ anomaly mode, and the graph introspection the notebook layer reads."""
 from __future__ import annotations
 
 from ..backend import xp_of
-from .anomaly_mode import (detect_anomaly, is_anomaly_check_nan_enabled, is_anomaly_enabled,
-                           set_detect_anomaly)
+from .anomaly_mode import (detect_anomaly, is_anomaly_check_inf_enabled,
+                           is_anomaly_check_nan_enabled, is_anomaly_enabled, set_detect_anomaly)
 from .engine import run_backward
 from .function import Function, FunctionCtx
 from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
@@ -16,7 +16,7 @@ from . import functional  # noqa: F401 - labgrad.autograd.functional.jacobian(..
 __all__ = ["backward", "grad", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode",
            "is_grad_enabled", "Node", "gradcheck", "gradgradcheck", "GradcheckError", "Function",
            "FunctionCtx", "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled",
-           "is_anomaly_check_nan_enabled", "Graph", "GraphNode", "graph_of", "record_graph"]
+           "is_anomaly_check_nan_enabled", "is_anomaly_check_inf_enabled", "Graph", "GraphNode", "graph_of", "record_graph"]
 
 
 def _as_list(value):

@@ -17,8 +17,10 @@ While it is on, as in PyTorch:
 
 labgrad also checks forward: with ``check_nan=True`` the first recorded op whose output holds
 NaN raises, naming the op and your line (PyTorch checks backward only). Only ops that record a
-graph are checked (some input requires grad, and grad mode is on). Like PyTorch, only NaN is
-an anomaly, not +-inf: ``log(0)`` and ``masked_fill(mask, -inf)`` are ordinary.
+graph are checked (some input requires grad, and grad mode is on). By default, as in PyTorch,
+only NaN is an anomaly, not +-inf: ``log(0)`` and ``masked_fill(mask, -inf)`` are ordinary.
+``check_inf=True`` (labgrad's own option) makes +-inf an anomaly too, in forward outputs and in
+gradients: the way to find where an overflow or a division by zero began.
 
 It is built as a graph Observer, registered only while the mode is on: with it off, ops and
 backward pay nothing and nodes carry no traceback. The flag is global, not per thread, as in
@@ -39,10 +41,11 @@ from . import graph
 from ..dtypes import from_numpy_dtype
 
 __all__ = ["detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled",
-           "is_anomaly_check_nan_enabled", "traceback_of"]
+           "is_anomaly_check_nan_enabled", "is_anomaly_check_inf_enabled", "traceback_of"]
 
 _enabled = False
 _check_nan = True
+_check_inf = False
 
 # A path prefix that every file of the labgrad package starts with.
 _LABGRAD_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
@@ -58,10 +61,15 @@ def is_anomaly_check_nan_enabled() -> bool:
     return _check_nan
 
 
-def _set_anomaly_enabled(mode: bool, check_nan: bool = True):
+def is_anomaly_check_inf_enabled() -> bool:
+    """Whether anomaly mode, when on, also raises on +-inf values (labgrad's option)."""
+    return _check_inf
+
+
+def _set_anomaly_enabled(mode: bool, check_nan: bool = True, check_inf: bool = False):
     """Switch the mode, registering the observer only while it is on."""
-    global _enabled, _check_nan
-    _enabled, _check_nan = bool(mode), bool(check_nan)
+    global _enabled, _check_nan, _check_inf
+    _enabled, _check_nan, _check_inf = bool(mode), bool(check_nan), bool(check_inf)
     registered = _OBSERVER in graph.observers
     if _enabled and not registered:
         graph.observers.append(_OBSERVER)
@@ -85,18 +93,18 @@ class detect_anomaly:
     """Turn anomaly mode on inside a ``with`` block, or while a decorated function runs.
 
     Warns once, when made, that it slows things down (as PyTorch does). The previous mode is
-    restored on exit, so blocks nest.
+    restored on exit, so blocks nest. ``check_inf=True`` also raises on +-inf values.
     """
 
-    def __init__(self, check_nan: bool = True):
-        self.check_nan = bool(check_nan)
+    def __init__(self, check_nan: bool = True, check_inf: bool = False):
+        self.check_nan, self.check_inf = bool(check_nan), bool(check_inf)
         self._previous = []  # a stack, so one instance can be entered again while inside
         warnings.warn("Anomaly Detection has been enabled. This mode will increase the runtime "
                       "and should only be enabled for debugging.", stacklevel=2)
 
     def __enter__(self):
-        self._previous.append((_enabled, _check_nan))
-        _set_anomaly_enabled(True, self.check_nan)
+        self._previous.append((_enabled, _check_nan, _check_inf))
+        _set_anomaly_enabled(True, self.check_nan, self.check_inf)
 
     def __exit__(self, *exc):
         _set_anomaly_enabled(*self._previous.pop())
@@ -110,10 +118,10 @@ class set_detect_anomaly:
     """Switch anomaly mode on or off: the call takes effect at once; used with ``with``, the
     previous mode comes back on exit."""
 
-    def __init__(self, mode: bool, check_nan: bool = True):
-        self.mode, self.check_nan = bool(mode), bool(check_nan)
-        self._previous = (_enabled, _check_nan)
-        _set_anomaly_enabled(mode, check_nan)
+    def __init__(self, mode: bool, check_nan: bool = True, check_inf: bool = False):
+        self.mode, self.check_nan, self.check_inf = bool(mode), bool(check_nan), bool(check_inf)
+        self._previous = (_enabled, _check_nan, _check_inf)
+        _set_anomaly_enabled(mode, check_nan, check_inf)
 
     def __enter__(self):
         pass
@@ -123,7 +131,8 @@ class set_detect_anomaly:
         return False
 
     def __repr__(self):
-        return f"labgrad.autograd.set_detect_anomaly(mode={self.mode}, check_nan={self.check_nan})"
+        return (f"labgrad.autograd.set_detect_anomaly(mode={self.mode}, "
+                f"check_nan={self.check_nan}, check_inf={self.check_inf})")
 
 
 def traceback_of(node):
@@ -139,19 +148,17 @@ class _AnomalyObserver(graph.Observer):
     def node_recorded(self, node, outputs):
         caller = sys._getframe(2)  # record()'s caller: the op
         node._traceback = _user_stack(caller).format()
-        if not _check_nan:
-            return
         outs = outputs if type(outputs) is tuple else (outputs,)
         for nr, out in enumerate(outs):
-            if _has_nan(out._data):
-                raise _forward_nan_error(node, nr, outs, caller)
+            kind = _anomaly_in(out._data)
+            if kind:
+                raise _forward_error(node, nr, outs, caller, kind)
 
     def node_ran(self, node, grad_outputs, grad_inputs):
-        if not _check_nan:
-            return
         for i, g in enumerate(grad_inputs):
-            if g is not None and _has_nan(g._data):
-                raise _backward_nan_error(node, i, grad_outputs, grad_inputs)
+            kind = g is not None and _anomaly_in(g._data)
+            if kind:
+                raise _backward_error(node, i, grad_outputs, grad_inputs, kind)
 
     def backward_failed(self, node, error):
         if node is not None and not isinstance(error, _AnomalyError):
@@ -165,10 +172,21 @@ class _AnomalyError(RuntimeError):
     """The error anomaly mode raises for NaN values (a RuntimeError, as in PyTorch)."""
 
 
-def _has_nan(data) -> bool:
-    if data.dtype.kind not in "fc":
-        return False
-    return bool(xp_of(data).isnan(data).any())
+def _anomaly_in(data):
+    """"nan" or "inf" when `data` holds a value the mode was asked to catch, else None."""
+    if data.dtype.kind not in "fc" or not (_check_nan or _check_inf):
+        return None
+    xp = xp_of(data)
+    if _check_nan and xp.isnan(data).any():
+        return "nan"
+    if _check_inf and xp.isinf(data).any():
+        return "inf"
+    return None
+
+
+def _has(data, kind) -> bool:
+    xp = xp_of(data)
+    return data.dtype.kind in "fc" and bool((xp.isnan if kind == "nan" else xp.isinf)(data).any())
 
 
 def _is_labgrad(frame) -> bool:
@@ -207,9 +225,10 @@ def _dtype_name(data) -> str:
         return str(data.dtype)
 
 
-def _nan_count(data) -> str:
-    count = int(xp_of(data).isnan(data).sum())
-    return f"{count} of its {data.size} values {'is' if count == 1 else 'are'} nan"
+def _count(data, kind) -> str:
+    xp = xp_of(data)
+    count = int((xp.isnan if kind == "nan" else xp.isinf)(data).sum())
+    return f"{count} of its {data.size} values {'is' if count == 1 else 'are'} {kind}"
 
 
 def _op_name(node, caller) -> str:
@@ -234,7 +253,7 @@ def _op_name(node, caller) -> str:
     return base if "<locals>" in name else name
 
 
-def _forward_nan_error(node, nr, outs, caller):
+def _forward_error(node, nr, outs, caller, kind):
     data = outs[nr]._data
     stack = _user_stack(caller)
     if stack:
@@ -245,24 +264,31 @@ def _forward_nan_error(node, nr, outs, caller):
     shapes = ", ".join(f"output {i}: {_describe(o._data)}" for i, o in enumerate(outs))
     return _AnomalyError(
         f"Anomaly detected in forward: op '{_op_name(node, caller)}' (node "
-        f"'{node.name()}'){line} returned nan values in its {nr}th output; "
-        f"{_nan_count(data)} ({shapes}).\n"
-        "Hint: one of its inputs is outside the op's domain (log or sqrt of a negative number, "
-        "0/0, inf - inf, 0 * inf) or already held nan; print the inputs of that line. "
-        "Pass check_nan=False to detect_anomaly() to keep only the tracebacks.\n"
+        f"'{node.name()}'){line} returned {kind} values in its {nr}th output; "
+        f"{_count(data, kind)} ({shapes}).\n" + _FORWARD_HINTS[kind] +
         "Traceback of forward call that caused the error:\n" + "".join(node._traceback))
 
 
-def _backward_nan_error(node, i, grad_outputs, grad_inputs):
+_FORWARD_HINTS = {
+    "nan": ("Hint: one of its inputs is outside the op's domain (log or sqrt of a negative "
+            "number, 0/0, inf - inf, 0 * inf) or already held nan; print the inputs of that "
+            "line. Pass check_nan=False to detect_anomaly() to keep only the tracebacks.\n"),
+    "inf": ("Hint: a division by zero, log(0), or an overflow of the dtype (exp of a large "
+            "value; float16 ends at 65504); print the inputs of that line. Pass "
+            "check_inf=False to detect_anomaly() to allow inf values.\n"),
+}
+
+
+def _backward_error(node, i, grad_outputs, grad_inputs, kind):
     g = grad_inputs[i]._data
-    received = [f"{_describe(go._data)}{' (holding nan)' if _has_nan(go._data) else ''}"
+    received = [f"{_describe(go._data)}{f' (holding {kind})' if _has(go._data, kind) else ''}"
                 for go in (grad_outputs or ()) if go is not None]
     message = (
-        f"Function '{node.name()}' returned nan values in its {i}th output. "
-        f"That gradient has {_describe(g)}: {_nan_count(g)}; the gradients it received: "
+        f"Function '{node.name()}' returned {kind} values in its {i}th output. "
+        f"That gradient has {_describe(g)}: {_count(g, kind)}; the gradients it received: "
         f"{', '.join(received) or 'none'}.\n")
-    if any(go is not None and _has_nan(go._data) for go in (grad_outputs or ())):
-        message += ("Hint: the gradient it received already held nan (was it passed to "
+    if any(go is not None and _has(go._data, kind) for go in (grad_outputs or ())):
+        message += (f"Hint: the gradient it received already held {kind} (was it passed to "
                     "backward()?).\n")
     return _AnomalyError(message + _forward_traceback(node))
 
