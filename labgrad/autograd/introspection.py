@@ -55,29 +55,27 @@ def node_metadata(node) -> dict:
 
 def _snapshot(node) -> tuple:
     """What a node's metadata is built from, without any tensor: cheap references to the
-    tuples the node already holds, plus the shapes of what it saved (None once freed)."""
+    tuples the node already holds, plus the shapes of what it saved (None once freed).
+    Runs for every recorded op, so the loop is written out rather than calling per item."""
     saved = node._saved
     if saved:
-        saved = tuple(map(_saved_size, saved))
+        sizes = []
+        for item in saved:
+            if type(item) is _SavedOutput:
+                item = item.data
+            else:
+                item = getattr(item, "_data", item)  # a tensor's array; else the value
+            shape = getattr(item, "shape", None)
+            sizes.append(None if item is None else
+                         (shape, item.dtype) if shape is not None else type(item).__name__)
+        saved = tuple(sizes)
     variable = None
     if type(node) is AccumulateGrad:
         leaf = node._variable()
         if leaf is not None:
             variable = (leaf._data.shape, leaf._data.dtype, leaf._rg)
-    return (node.name(), node._input_meta, node._output_meta, node._scope, node._seq,
-            saved, variable)
-
-
-def _saved_size(item):
-    """(shape, numpy dtype) of a saved array or tensor, a type name for a plain value."""
-    if item is None:
-        return None
-    if type(item) is _SavedOutput:
-        return item.data.shape, item.data.dtype
-    data = getattr(item, "_data", None)
-    if data is not None:
-        return data.shape, data.dtype
-    return type(item).__name__
+    return (type(node).name(node), node._input_meta, node._output_meta, node._scope,
+            node._seq, saved, variable)
 
 
 def _metadata_from(snapshot) -> dict:
