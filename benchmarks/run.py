@@ -26,12 +26,13 @@ if not __package__:  # run as a script: make `benchmarks` and the working tree's
     __package__ = "benchmarks"  # noqa: A001
 
 from benchmarks import backward_chain, large_ops, microops, startup  # noqa: E402
-from benchmarks import introspection  # noqa: E402
+from benchmarks import cnn, introspection, text_classifier, training_step  # noqa: E402
 from benchmarks.report import markdown  # noqa: E402
 from benchmarks.timing import resolve_torch  # noqa: E402
 
 SUITES = {"microops": microops, "large_ops": large_ops, "backward_chain": backward_chain,
-          "startup": startup, "introspection": introspection}
+          "startup": startup, "introspection": introspection, "training_step": training_step,
+          "cnn": cnn, "text_classifier": text_classifier}
 
 
 def cpu_model() -> str:
