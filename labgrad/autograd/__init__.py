@@ -8,7 +8,7 @@ from .anomaly_mode import (detect_anomaly, is_anomaly_check_inf_enabled,
 from .engine import run_backward
 from .function import Function, FunctionCtx
 from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
-from .graph import Node
+from .graph import Node, _plain_tensor
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .introspection import Graph, GraphNode, graph_of, record_graph
 from . import functional  # noqa: F401 - labgrad.autograd.functional.jacobian(...)
@@ -45,7 +45,7 @@ def _initial_grads(op, outputs, grads):
                     f"{op}: grad can be implicitly created only for scalar outputs, but output "
                     f"{i} has shape {tuple(out.shape)}; pass a gradient of that shape (e.g. "
                     "labgrad.ones_like(out)), or reduce the output first (out.sum())")
-            g = type(out)._wrap(_ones_like(out._data))
+            g = _plain_tensor(_ones_like(out._data))  # a plain tensor, even for a Parameter
         else:
             if not hasattr(g, "_data"):
                 from ..creation import tensor

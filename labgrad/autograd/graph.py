@@ -200,7 +200,7 @@ class AccumulateGrad(Node):
         elif current is None:
             # A copy, so that in-place changes to .grad (clipping, zeroing) never reach a
             # tensor the gradient shares memory with.
-            leaf._grad = type(grad)._wrap(grad._data.copy())
+            leaf._grad = _plain_tensor(grad._data.copy())  # never a Parameter
         else:
             current._data += grad._data
 
@@ -500,6 +500,11 @@ def _sum_to_shape(grad, shape):
     return sum_to_shape(grad, shape)
 
 
+def _plain_tensor(array):
+    from ..tensor import Tensor
+    return Tensor._wrap(array)
+
+
 def _unpack_output(node, item):
     from ..tensor import Tensor
     t = Tensor._wrap(item.data)
@@ -513,5 +518,5 @@ def _materialize(grads, output_meta):
     from ..backend import xp_of
     template = next(g for g in grads if g is not None)
     xp = xp_of(template._data)
-    return [g if g is not None else type(template)._wrap(xp.zeros(shape, dtype))
+    return [g if g is not None else _plain_tensor(xp.zeros(shape, dtype))
             for g, (shape, dtype) in zip(grads, output_meta)]

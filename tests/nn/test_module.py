@@ -477,3 +477,13 @@ def test_cuda_round_trip_keeps_identity():
     m.load_state_dict(_build(labgrad).state_dict())  # CPU values copied onto the GPU
     assert m.head.weight.is_cuda
     assert m.cpu().head.weight is weight and not weight.is_cuda
+
+
+def test_gradients_of_parameters_are_plain_tensors():
+    lg = labgrad
+    p = lg.nn.Parameter(lg.tensor(2.0))
+    p.backward()  # the implicit gradient of a Parameter root
+    assert type(p.grad) is lg.Tensor
+    q = lg.nn.Parameter(lg.tensor([1.0, 2.0]))
+    (q * 3).backward(lg.nn.Parameter(lg.ones(2)))  # a Parameter given as the gradient
+    assert type(q.grad) is lg.Tensor
