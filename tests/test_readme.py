@@ -23,3 +23,13 @@ def test_readme_example_script_exists():
     blocks = _bash_blocks((ROOT / "README.md").read_text())
     script = blocks[0].strip().split("&&")[-1].strip().split()[-1]
     assert (ROOT / script).exists(), script
+
+
+def test_readme_python_examples_run(tmp_path, monkeypatch):
+    """Every ```python block of the README runs as written (in a scratch folder)."""
+    blocks = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), re.S)
+    assert len(blocks) >= 2
+    monkeypatch.chdir(tmp_path)
+    for code in blocks:
+        exec(compile(code, "README.md", "exec"), {"__name__": "readme"})
+    assert (tmp_path / "model.safetensors").exists()
