@@ -16,7 +16,8 @@ from . import functional  # noqa: F401 - labgrad.autograd.functional.jacobian(..
 __all__ = ["backward", "grad", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode",
            "is_grad_enabled", "Node", "gradcheck", "gradgradcheck", "GradcheckError", "Function",
            "FunctionCtx", "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled",
-           "is_anomaly_check_nan_enabled", "is_anomaly_check_inf_enabled", "Graph", "GraphNode", "graph_of", "record_graph"]
+           "is_anomaly_check_nan_enabled", "is_anomaly_check_inf_enabled", "Graph", "GraphNode",
+           "graph_of", "record_graph"]
 
 
 def _as_list(value):
